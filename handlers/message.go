@@ -1,0 +1,249 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley/models"
+	"github.com/parley-chat/parley/utils"
+)
+
+// MessageNewInput is the payload of message:new.
+type MessageNewInput struct {
+	ChatID   string  `json:"chatId"`
+	Text     string  `json:"text"`
+	ReplyTo  *string `json:"replyTo"`
+	ClientID *string `json:"clientId"`
+}
+
+// Validate checks the input; text is trimmed.
+func (in *MessageNewInput) Validate() error {
+	if err := requireID("chatId", in.ChatID); err != nil {
+		return err
+	}
+	if err := messageText("text", &in.Text); err != nil {
+		return err
+	}
+	if in.ReplyTo != nil {
+		if err := requireID("replyTo", *in.ReplyTo); err != nil {
+			return err
+		}
+	}
+	if in.ClientID != nil {
+		if n := utf8.RuneCountInString(*in.ClientID); n == 0 || n > maxClientIDRunes {
+			return utils.Invalid("clientId", "must be 1 to 64 characters")
+		}
+	}
+	return nil
+}
+
+// MessageNew answers message:new: store with the next seq, broadcast to the chat.
+func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput) (any, error) {
+	chat, err := h.memberChat(ctx, c.UserID, in.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	if chat.Type == models.ChatDirect {
+		for _, other := range others(chat, c.UserID) {
+			if blocked, err := h.Store.IsBlocked(ctx, other, c.UserID); err != nil {
+				return nil, err
+			} else if blocked {
+				return nil, utils.Forbidden("you cannot message this user")
+			}
+		}
+	}
+	if in.ReplyTo != nil {
+		target, err := h.Store.MessageByID(ctx, *in.ReplyTo)
+		if errors.Is(err, models.ErrNotFound) || (err == nil && target.ChatID != chat.ID) {
+			return nil, utils.NotFound("reply target")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	msg := &models.Message{
+		ID: models.NewID(), ChatID: chat.ID, SenderID: c.UserID, Text: in.Text,
+		ReplyToID: in.ReplyTo, ClientID: in.ClientID, CreatedAt: h.Now(),
+	}
+	stored, created, err := h.Store.InsertMessage(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	views, err := h.messageViews(ctx, []*models.Message{stored})
+	if err != nil {
+		return nil, err
+	}
+	view := views[0]
+	if created {
+		h.Emit.ToChat(chat.ID, c.SocketID, "message:new", map[string]any{"message": view})
+		if h.Typing != nil {
+			h.Typing.MessageSent(chat.ID, c.UserID)
+		}
+	}
+	return map[string]any{"message": view}, nil
+}
+
+// MessageListInput is the payload of message:list.
+type MessageListInput struct {
+	ChatID string `json:"chatId"`
+	Before *int64 `json:"before"`
+	After  *int64 `json:"after"`
+	Limit  *int   `json:"limit"`
+	query  models.MessageQuery
+}
+
+// Validate checks the input and builds the store query.
+func (in *MessageListInput) Validate() (err error) {
+	if err := requireID("chatId", in.ChatID); err != nil {
+		return err
+	}
+	if in.query.Limit, err = limit("limit", in.Limit, 50, 100); err != nil {
+		return err
+	}
+	if in.Before != nil {
+		if *in.Before < 1 {
+			return utils.Invalid("before", "must be a seq of at least 1")
+		}
+		in.query.Before = *in.Before
+	}
+	if in.After != nil {
+		if *in.After < 0 {
+			return utils.Invalid("after", "must be a seq of at least 0")
+		}
+		in.query.After = *in.After
+		if in.query.After == 0 {
+			in.query.After = -1 // "from the first message"; 0 means unset to the store
+		}
+	}
+	if in.Before != nil && in.After != nil && *in.After >= *in.Before-1 {
+		in.query.Limit = 0 // an empty range: nothing lies strictly between the bounds
+	}
+	return nil
+}
+
+// MessageList answers message:list.
+func (h *Handlers) MessageList(ctx context.Context, c Caller, in *MessageListInput) (any, error) {
+	if _, err := h.memberChat(ctx, c.UserID, in.ChatID); err != nil {
+		return nil, err
+	}
+	if in.query.Limit == 0 {
+		return map[string]any{"messages": []models.MessageView{}, "hasMore": false}, nil
+	}
+	msgs, hasMore, err := h.Store.ListMessages(ctx, in.ChatID, in.query)
+	if err != nil {
+		return nil, err
+	}
+	views, err := h.messageViews(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"messages": views, "hasMore": hasMore}, nil
+}
+
+// MessageEditInput is the payload of message:edit.
+type MessageEditInput struct {
+	MessageID string `json:"messageId"`
+	Text      string `json:"text"`
+}
+
+// Validate checks the input; text is trimmed.
+func (in *MessageEditInput) Validate() error {
+	if err := requireID("messageId", in.MessageID); err != nil {
+		return err
+	}
+	return messageText("text", &in.Text)
+}
+
+// MessageEdit answers message:edit (sender only).
+func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInput) (any, error) {
+	msg, _, err := h.memberMessage(ctx, c.UserID, in.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	if msg.SenderID != c.UserID {
+		return nil, utils.Forbidden("only the sender can edit a message")
+	}
+	if msg.Deleted {
+		return nil, utils.Errorf(utils.CodeConflict, "the message was deleted")
+	}
+	msg, err = h.Store.EditMessage(ctx, msg.ID, in.Text, h.Now())
+	if err != nil {
+		return nil, err
+	}
+	views, err := h.messageViews(ctx, []*models.Message{msg})
+	if err != nil {
+		return nil, err
+	}
+	h.Emit.ToChat(msg.ChatID, c.SocketID, "message:updated", map[string]any{"message": views[0]})
+	return map[string]any{"message": views[0]}, nil
+}
+
+// MessageIDInput is the payload of events that name one message.
+type MessageIDInput struct {
+	MessageID string `json:"messageId"`
+}
+
+// Validate checks the input.
+func (in *MessageIDInput) Validate() error { return requireID("messageId", in.MessageID) }
+
+// MessageDelete answers message:delete (the sender, or an admin of the group).
+func (h *Handlers) MessageDelete(ctx context.Context, c Caller, in *MessageIDInput) (any, error) {
+	msg, chat, err := h.memberMessage(ctx, c.UserID, in.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	if msg.SenderID != c.UserID && !(chat.Type == models.ChatGroup && chat.IsAdmin(c.UserID)) {
+		return nil, utils.Forbidden("only the sender or a group admin can delete a message")
+	}
+	result := map[string]any{"messageId": msg.ID, "chatId": msg.ChatID}
+	if msg.Deleted {
+		return result, nil
+	}
+	if _, err := h.Store.DeleteMessage(ctx, msg.ID, h.Now()); err != nil {
+		return nil, err
+	}
+	h.Emit.ToChat(msg.ChatID, c.SocketID, "message:deleted", result)
+	return result, nil
+}
+
+// MessageReadInput is the payload of message:read.
+type MessageReadInput struct {
+	ChatID string `json:"chatId"`
+	Seq    *int64 `json:"seq"`
+}
+
+// Validate checks the input.
+func (in *MessageReadInput) Validate() error {
+	if err := requireID("chatId", in.ChatID); err != nil {
+		return err
+	}
+	if in.Seq == nil {
+		return utils.Invalid("seq", "is required")
+	}
+	if *in.Seq < 0 {
+		return utils.Invalid("seq", "must be at least 0")
+	}
+	return nil
+}
+
+// MessageRead answers message:read: the read mark only moves forward, and never past the
+// chat's last message.
+func (h *Handlers) MessageRead(ctx context.Context, c Caller, in *MessageReadInput) (any, error) {
+	chat, err := h.memberChat(ctx, c.UserID, in.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	seq := min(*in.Seq, chat.LastSeq)
+	before, err := h.Store.ReadSeqs(ctx, c.UserID, []string{chat.ID})
+	if err != nil {
+		return nil, err
+	}
+	readSeq, err := h.Store.MarkRead(ctx, chat.ID, c.UserID, seq)
+	if err != nil {
+		return nil, err
+	}
+	if readSeq > before[chat.ID] {
+		h.Emit.ToChat(chat.ID, c.SocketID, "message:read", map[string]any{"chatId": chat.ID, "userId": c.UserID, "readSeq": readSeq})
+	}
+	return map[string]any{"chatId": chat.ID, "readSeq": readSeq}, nil
+}

@@ -1,0 +1,106 @@
+// Command parley is a Socket.IO chat server: a drop-in replacement for a Node.js
+// Socket.IO chat server, on embedded SQLite by default or MongoDB, clustered via Redis.
+//
+//	go run .          serve (configuration from the environment; see README.md)
+//	go run . migrate  prepare an existing Node-era MongoDB database, then exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/utils"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	if len(args) > 0 {
+		switch args[0] {
+		case "migrate":
+			return migrate(ctx, cfg, log)
+		default:
+			return fmt.Errorf("unknown command %q (known: migrate)", args[0])
+		}
+	}
+	return serve(ctx, cfg, log)
+}
+
+func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error().Err(err).Msg("closing the store")
+		}
+	}()
+	secret := cfg.JWTSecret
+	if secret == "" {
+		if secret, err = config.EnsureSecret(cfg.SQLitePath); err != nil {
+			return fmt.Errorf("JWT secret: %w", err)
+		}
+	}
+	tokens, err := utils.NewTokens([]byte(secret), cfg.JWTPublicKey, cfg.JWTIssuer, cfg.JWTAudience, cfg.TokenTTL)
+	if err != nil {
+		return err
+	}
+	if cfg.AllowUserIDAuth {
+		log.Warn().Msg("AUTH_ALLOW_USER_ID=true: any client can connect as any existing user by sending auth.userId; use only on a trusted network")
+	}
+	srv, err := server.New(cfg, st, tokens, log)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return err
+	}
+	log.Info().Str("addr", l.Addr().String()).Str("store", st.Name()).Msg("parley listening")
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down: finishing in-flight events")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn().Err(err).Msg("shutdown")
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+func newLogger(level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+}

@@ -1,0 +1,49 @@
+package models
+
+import "time"
+
+// Message is the stored message document.
+type Message struct {
+	ID        string
+	ChatID    string
+	Seq       int64
+	SenderID  string
+	Text      string
+	ReplyToID *string
+	ClientID  *string
+	CreatedAt time.Time
+	EditedAt  *time.Time
+	Deleted   bool
+}
+
+// MessageQuery selects a page of a chat's messages (PROTOCOL.md `message:list`).
+// Before and After are exclusive seq bounds; zero means unset. Since seqs start at 1, a
+// client's `after: 0` ("from the first message") is passed as After = -1, which a store
+// treats like any other After: seq > -1, read oldest first.
+type MessageQuery struct {
+	Before int64
+	After  int64
+	Limit  int
+}
+
+// MessageView is the wire shape of a message (PROTOCOL.md `Message`).
+type MessageView struct {
+	ID        string     `json:"id"`
+	ChatID    string     `json:"chatId"`
+	Seq       int64      `json:"seq"`
+	Sender    UserRef    `json:"sender"`
+	Text      string     `json:"text"`
+	ReplyTo   *ReplyView `json:"replyTo"`
+	ClientID  *string    `json:"clientId"`
+	CreatedAt string     `json:"createdAt"`
+	EditedAt  *string    `json:"editedAt"`
+	Deleted   bool       `json:"deleted"`
+}
+
+// ReplyView is the quoted message inside a reply.
+type ReplyView struct {
+	ID     string  `json:"id"`
+	Seq    int64   `json:"seq"`
+	Text   string  `json:"text"`
+	Sender UserRef `json:"sender"`
+}

@@ -1,0 +1,221 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley/models"
+)
+
+const msgCols = `id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, edited_at, deleted`
+
+// defaultMessageLimit is the message:list default page size, used when the caller passes
+// no limit.
+const defaultMessageLimit = 50
+
+func scanMessage(s scanner) (*models.Message, error) {
+	var (
+		m                 models.Message
+		replyTo, clientID sql.NullString
+		created           int64
+		edited            sql.NullInt64
+	)
+	if err := s.Scan(&m.ID, &m.ChatID, &m.Seq, &m.SenderID, &m.Text, &replyTo, &clientID, &created, &edited, &m.Deleted); err != nil {
+		return nil, err
+	}
+	m.ReplyToID = strPtr(replyTo)
+	m.ClientID = strPtr(clientID)
+	m.CreatedAt = fromMS(created)
+	m.EditedAt = timePtr(edited)
+	return &m, nil
+}
+
+// InsertMessage implements models.Messages. It is the hot path: it goes through the
+// writer's group commit, so concurrent sends share one transaction, and within it the
+// idempotency check, the seq bump and the insert are one savepoint. A duplicate earlier
+// in the same batch is visible to the check, so it also comes back as the original.
+func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.Message, bool, error) {
+	if !models.ValidID(m.ChatID) {
+		return nil, false, models.ErrNotFound
+	}
+	in := *m
+	if in.ID == "" {
+		in.ID = models.NewID()
+	} else if !models.ValidID(in.ID) {
+		return nil, false, errInvalidID("message", in.ID)
+	}
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = time.Now()
+	}
+	in.CreatedAt = normTime(in.CreatedAt)
+	in.EditedAt = normTimePtr(in.EditedAt)
+	var (
+		out     *models.Message
+		created bool
+	)
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+		if in.ClientID != nil {
+			orig, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages
+				WHERE sender_id = ? AND chat_id = ? AND client_id = ?`, in.SenderID, in.ChatID, *in.ClientID))
+			if err == nil {
+				out = orig
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		var seq int64
+		// max() keeps lastActivity from moving back when two senders' clocks interleave.
+		if err := tx.queryRow(ctx, `UPDATE chats SET last_seq = last_seq + 1, last_activity = max(last_activity, ?)
+			WHERE id = ? RETURNING last_seq`, ms(in.CreatedAt), in.ChatID).Scan(&seq); err != nil {
+			return err // sql.ErrNoRows: no such chat
+		}
+		in.Seq = seq
+		if _, err := tx.exec(ctx, `INSERT INTO messages
+			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.ChatID, in.Seq, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted); err != nil {
+			return err
+		}
+		stored := in
+		out, created = &stored, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		m.Seq = out.Seq // the contract assigns m.Seq; done here, on the caller's goroutine
+	}
+	return out, created, nil
+}
+
+// MessageByID implements models.Messages.
+func (s *Store) MessageByID(ctx context.Context, id string) (*models.Message, error) {
+	if !models.ValidID(id) {
+		return nil, models.ErrNotFound
+	}
+	m, err := scanMessage(s.reads.queryRow(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+	return m, dbErr(err)
+}
+
+// MessagesByIDs implements models.Messages.
+func (s *Store) MessagesByIDs(ctx context.Context, ids []string) ([]*models.Message, error) {
+	arg, ok := idList(ids)
+	if !ok {
+		return nil, nil
+	}
+	list, err := queryList(ctx, s.reads, scanMessage,
+		`SELECT `+msgCols+` FROM messages WHERE id IN (SELECT value FROM json_each(?))`, arg)
+	return list, dbErr(err)
+}
+
+// ListMessages implements models.Messages with the message:list rules: without a cursor
+// or with before only, the newest page (walking back, so hasMore means older ones); with
+// after (alone or with before), the oldest page after it (walking forward, hasMore means
+// newer ones inside the bounds). One extra row is read to learn hasMore.
+func (s *Store) ListMessages(ctx context.Context, chatID string, q models.MessageQuery) ([]*models.Message, bool, error) {
+	if !models.ValidID(chatID) {
+		return []*models.Message{}, false, nil
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultMessageLimit
+	}
+	// Unset bounds become open ones so one statement per direction serves every case.
+	after := max(q.After, 0)
+	before := q.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	forward := q.After > 0
+	var query string
+	if forward {
+		query = `SELECT ` + msgCols + ` FROM messages WHERE chat_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`
+	} else {
+		query = `SELECT ` + msgCols + ` FROM messages WHERE chat_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+	}
+	page, err := queryList(ctx, s.reads, scanMessage, query, chatID, after, before, limit+1)
+	if err != nil {
+		return nil, false, dbErr(err)
+	}
+	hasMore := len(page) > limit
+	if hasMore {
+		page = page[:limit]
+	}
+	if !forward {
+		slices.Reverse(page)
+	}
+	if page == nil {
+		page = []*models.Message{}
+	}
+	return page, hasMore, nil
+}
+
+// LastMessages implements models.Messages.
+func (s *Store) LastMessages(ctx context.Context, chatIDs []string) (map[string]*models.Message, error) {
+	out := make(map[string]*models.Message)
+	arg, ok := idList(chatIDs)
+	if !ok {
+		return out, nil
+	}
+	// The correlated max(seq) is one probe of the (chat_id, seq) index per chat.
+	list, err := queryList(ctx, s.reads, scanMessage, `SELECT `+msgCols+` FROM messages
+		WHERE chat_id IN (SELECT value FROM json_each(?1))
+		  AND seq = (SELECT max(seq) FROM messages m2 WHERE m2.chat_id = messages.chat_id)`, arg)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	for _, m := range list {
+		out[m.ChatID] = m
+	}
+	return out, nil
+}
+
+// EditMessage implements models.Messages.
+func (s *Store) EditMessage(ctx context.Context, id, text string, at time.Time) (*models.Message, error) {
+	if !models.ValidID(id) {
+		return nil, models.ErrNotFound
+	}
+	var out *models.Message
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET text = ?1, edited_at = ?2, updated_at = ?2
+			WHERE id = ?3 RETURNING `+msgCols, text, ms(at), id))
+		out = m
+		return err
+	})
+	return out, dbErr(err)
+}
+
+// DeleteMessage implements models.Messages. Deleting again changes nothing.
+func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
+	if !models.ValidID(id) {
+		return nil, models.ErrNotFound
+	}
+	var out *models.Message
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET
+				updated_at = CASE WHEN deleted THEN updated_at ELSE ?1 END,
+				deleted = 1, text = ''
+			WHERE id = ?2 RETURNING `+msgCols, ms(at), id))
+		out = m
+		return err
+	})
+	return out, dbErr(err)
+}
+
+// CountUnread implements models.Messages.
+func (s *Store) CountUnread(ctx context.Context, chatID, userID string, afterSeq int64) (int, error) {
+	if !models.ValidID(chatID) {
+		return 0, nil
+	}
+	var n int
+	err := s.reads.queryRow(ctx, `SELECT count(*) FROM messages
+		WHERE chat_id = ? AND seq > ? AND sender_id <> ? AND deleted = 0`, chatID, afterSeq, userID).Scan(&n)
+	return n, dbErr(err)
+}

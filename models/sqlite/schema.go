@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
+// the schema changes; the statements below stay idempotent so a half-applied version is
+// finished by the next open.
+const schemaVersion = 1
+
+// schema is version 1. Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS users (
+		id            TEXT PRIMARY KEY,
+		handle        TEXT NOT NULL UNIQUE,
+		name          TEXT NOT NULL,
+		name_lower    TEXT NOT NULL, -- for case-insensitive prefix search on names
+		image         TEXT,
+		password_hash TEXT NOT NULL DEFAULT '',
+		last_seen     INTEGER,
+		created_at    INTEGER NOT NULL,
+		updated_at    INTEGER NOT NULL
+	)`,
+
+	// direct_key is "minId:maxId" for direct chats and NULL for groups: the UNIQUE
+	// constraint is what makes a second direct chat for the same pair a conflict, even
+	// when two servers race to create it.
+	`CREATE TABLE IF NOT EXISTS chats (
+		id            TEXT PRIMARY KEY,
+		type          TEXT NOT NULL,
+		name          TEXT,
+		created_by    TEXT NOT NULL,
+		created_at    INTEGER NOT NULL,
+		updated_at    INTEGER NOT NULL,
+		last_activity INTEGER NOT NULL,
+		last_seq      INTEGER NOT NULL DEFAULT 0,
+		direct_key    TEXT UNIQUE
+	)`,
+
+	// position keeps join order (Participants, and who is promoted when the last admin
+	// leaves); admin_pos is NULL for plain members and otherwise the order in which
+	// admin rights were granted (Admins).
+	`CREATE TABLE IF NOT EXISTS chat_members (
+		chat_id   TEXT NOT NULL,
+		user_id   TEXT NOT NULL,
+		position  INTEGER NOT NULL,
+		admin_pos INTEGER,
+		PRIMARY KEY (chat_id, user_id)
+	) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS chat_members_user ON chat_members (user_id, chat_id)`,
+
+	`CREATE TABLE IF NOT EXISTS messages (
+		id          TEXT PRIMARY KEY,
+		chat_id     TEXT NOT NULL,
+		seq         INTEGER NOT NULL,
+		sender_id   TEXT NOT NULL,
+		text        TEXT NOT NULL,
+		reply_to_id TEXT,
+		client_id   TEXT,
+		created_at  INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		edited_at   INTEGER,
+		deleted     INTEGER NOT NULL DEFAULT 0
+	)`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS messages_chat_seq ON messages (chat_id, seq)`,
+	// Idempotent sends: one message per (sender, chat, clientId) when clientId is given.
+	`CREATE UNIQUE INDEX IF NOT EXISTS messages_client ON messages (sender_id, chat_id, client_id)
+		WHERE client_id IS NOT NULL`,
+
+	`CREATE TABLE IF NOT EXISTS read_marks (
+		chat_id  TEXT NOT NULL,
+		user_id  TEXT NOT NULL,
+		read_seq INTEGER NOT NULL,
+		PRIMARY KEY (user_id, chat_id)
+	) WITHOUT ROWID`,
+
+	`CREATE TABLE IF NOT EXISTS friend_requests (
+		id         TEXT PRIMARY KEY,
+		from_id    TEXT NOT NULL,
+		to_id      TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	)`,
+	// At most one pending request per direction; resolved ones are history.
+	`CREATE UNIQUE INDEX IF NOT EXISTS friend_requests_pending ON friend_requests (from_id, to_id)
+		WHERE status = 'pending'`,
+	`CREATE INDEX IF NOT EXISTS friend_requests_to ON friend_requests (to_id, status)`,
+
+	// Both directions are stored so "friends of X" and "are X and Y friends" are each a
+	// single primary-key lookup.
+	`CREATE TABLE IF NOT EXISTS friendships (
+		user_id    TEXT NOT NULL,
+		friend_id  TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (user_id, friend_id)
+	) WITHOUT ROWID`,
+
+	`CREATE TABLE IF NOT EXISTS blocks (
+		blocker_id TEXT NOT NULL,
+		blocked_id TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (blocker_id, blocked_id)
+	) WITHOUT ROWID`,
+
+	// chat_id is copied out of data for "message" notifications so the collapse rule
+	// (one unread notification per user and chat) is an indexed lookup.
+	`CREATE TABLE IF NOT EXISTS notifications (
+		id         TEXT PRIMARY KEY,
+		user_id    TEXT NOT NULL,
+		type       TEXT NOT NULL,
+		chat_id    TEXT,
+		data       TEXT NOT NULL,
+		read       INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS notifications_user ON notifications (user_id, created_at, id)`,
+	`CREATE INDEX IF NOT EXISTS notifications_collapse ON notifications (user_id, chat_id, created_at)
+		WHERE type = 'message' AND read = 0`,
+	`CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at)`,
+}
+
+// migrate brings the database to schemaVersion in one transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("database schema version %d is newer than this server's %d", v, schemaVersion)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock): two servers opening at once queue
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range schema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w in %.60q", err, stmt)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

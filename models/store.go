@@ -1,0 +1,151 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// The store interfaces, one per aggregate. Handlers depend on these only; models/sqlite
+// and models/mongo implement them, and models/storetest is the contract both must pass.
+//
+// Conventions for every method:
+//   - ids are 24-hex strings; a malformed id behaves like an id that does not exist
+//     (ErrNotFound or "no rows"), never a driver error;
+//   - lookups of a missing document return ErrNotFound;
+//   - a failure to reach the database returns an error wrapping ErrUnavailable;
+//   - a method returns only after its write is durable (committed).
+
+// Users stores accounts.
+type Users interface {
+	// CreateUser inserts u (ID, Handle lower-cased by the caller, timestamps set by the
+	// caller). A taken handle returns ErrConflict.
+	CreateUser(ctx context.Context, u *User) error
+	// EnsureUser inserts u unless a user with u.ID exists; it returns the stored user
+	// either way. Used for users of external identity providers, created on first connect.
+	// A taken handle returns ErrConflict.
+	EnsureUser(ctx context.Context, u *User) (*User, error)
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByHandle(ctx context.Context, handle string) (*User, error)
+	// UsersByIDs returns the users that exist among ids, in no particular order.
+	UsersByIDs(ctx context.Context, ids []string) ([]*User, error)
+	// SearchUsers returns up to limit users whose handle or name starts with prefix,
+	// case-insensitively, ordered by handle.
+	SearchUsers(ctx context.Context, prefix string, limit int) ([]*User, error)
+	UpdateUser(ctx context.Context, id string, p UserPatch, now time.Time) (*User, error)
+	SetLastSeen(ctx context.Context, id string, t time.Time) error
+}
+
+// Chats stores chats and their membership.
+type Chats interface {
+	// CreateChat inserts c (ID, timestamps, Participants with the creator first, Admins).
+	// For a direct chat, a second chat for the same pair returns ErrConflict.
+	CreateChat(ctx context.Context, c *Chat) error
+	// DirectChat returns the direct chat between a and b, or ErrNotFound.
+	DirectChat(ctx context.Context, a, b string) (*Chat, error)
+	ChatByID(ctx context.Context, id string) (*Chat, error)
+	// ChatsForUser returns the chats userID participates in, ordered by LastActivity
+	// desc then ID desc, strictly after before (when non-nil), at most limit (0 = all).
+	ChatsForUser(ctx context.Context, userID string, before *ChatCursor, limit int) ([]*Chat, error)
+	// ChatIDsForUser returns the ids of every chat userID participates in.
+	ChatIDsForUser(ctx context.Context, userID string) ([]string, error)
+	SetChatName(ctx context.Context, id, name string, now time.Time) (*Chat, error)
+	// AddParticipants appends the userIDs that are not members yet, in the given order.
+	AddParticipants(ctx context.Context, id string, userIDs []string, now time.Time) (*Chat, error)
+	// RemoveParticipant removes userID from participants and admins. When that leaves a
+	// group with members but no admin, the longest-standing remaining member (the first
+	// in Participants) becomes admin, in the same write.
+	RemoveParticipant(ctx context.Context, id, userID string, now time.Time) (*Chat, error)
+	// SetAdmin grants or revokes admin rights of a member.
+	SetAdmin(ctx context.Context, id, userID string, admin bool, now time.Time) (*Chat, error)
+}
+
+// Messages stores messages; InsertMessage owns the per-chat seq.
+type Messages interface {
+	// InsertMessage assigns m.Seq = chat.LastSeq+1, stores m, and sets the chat's LastSeq
+	// and LastActivity, all in one atomic write. If m.ClientID is set and the same
+	// (SenderID, ChatID, ClientID) exists, it stores nothing and returns the original
+	// with created == false. A missing chat returns ErrNotFound.
+	InsertMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
+	MessageByID(ctx context.Context, id string) (*Message, error)
+	// MessagesByIDs returns the messages that exist among ids, in no particular order.
+	MessagesByIDs(ctx context.Context, ids []string) ([]*Message, error)
+	// ListMessages returns a page in ascending seq, and whether more lie beyond it in
+	// the direction of travel (PROTOCOL.md `message:list`).
+	ListMessages(ctx context.Context, chatID string, q MessageQuery) ([]*Message, bool, error)
+	// LastMessages returns the highest-seq message of each chat that has one.
+	LastMessages(ctx context.Context, chatIDs []string) (map[string]*Message, error)
+	EditMessage(ctx context.Context, id, text string, at time.Time) (*Message, error)
+	// DeleteMessage marks the message deleted and clears its text (idempotent).
+	DeleteMessage(ctx context.Context, id string, at time.Time) (*Message, error)
+	// CountUnread counts messages of chatID with seq > afterSeq, not sent by userID and
+	// not deleted.
+	CountUnread(ctx context.Context, chatID, userID string, afterSeq int64) (int, error)
+}
+
+// ReadMarks stores how far each member has read each chat.
+type ReadMarks interface {
+	// MarkRead moves the user's read mark of the chat forward to seq (never back) and
+	// returns the mark now stored.
+	MarkRead(ctx context.Context, chatID, userID string, seq int64) (int64, error)
+	// ReadSeqs returns the read marks of userID for chatIDs; missing ones are 0.
+	ReadSeqs(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error)
+}
+
+// Friends stores friend requests, friendships and blocks.
+type Friends interface {
+	// CreateFriendRequest inserts r (pending). If a pending request from r.FromID to
+	// r.ToID exists it returns ErrConflict.
+	CreateFriendRequest(ctx context.Context, r *FriendRequest) error
+	FriendRequestByID(ctx context.Context, id string) (*FriendRequest, error)
+	// PendingRequest returns the pending request from → to, or ErrNotFound.
+	PendingRequest(ctx context.Context, from, to string) (*FriendRequest, error)
+	// ResolveFriendRequest moves a pending request to status. A request that is not
+	// pending any more returns ErrConflict. Accepting also records the friendship, in
+	// the same write where the store can.
+	ResolveFriendRequest(ctx context.Context, id, status string, now time.Time) (*FriendRequest, error)
+	// PendingRequests returns the user's pending incoming and outgoing requests, newest first.
+	PendingRequests(ctx context.Context, userID string) (incoming, outgoing []*FriendRequest, err error)
+	AreFriends(ctx context.Context, a, b string) (bool, error)
+	FriendIDs(ctx context.Context, userID string) ([]string, error)
+	// RemoveFriend ends the friendship; it reports whether there was one.
+	RemoveFriend(ctx context.Context, a, b string) (bool, error)
+	// Block records that blocker blocks blocked (idempotent); Unblock removes it.
+	Block(ctx context.Context, blocker, blocked string, now time.Time) error
+	Unblock(ctx context.Context, blocker, blocked string) error
+	IsBlocked(ctx context.Context, blocker, blocked string) (bool, error)
+	BlockedIDs(ctx context.Context, blocker string) ([]string, error)
+}
+
+// Notifications stores notifications for users who were offline.
+type Notifications interface {
+	CreateNotification(ctx context.Context, n *Notification) error
+	// UpsertMessageNotification collapses message notifications: if userID has an unread,
+	// unexpired "message" notification for chatID, its data.count grows by one and
+	// data.lastMessageId becomes messageID; otherwise a new one is created with count 1.
+	UpsertMessageNotification(ctx context.Context, userID, chatID, messageID string, now time.Time) (*Notification, error)
+	// ListNotifications returns a page newest first (by CreatedAt desc then ID desc),
+	// never one older than NotificationTTL at q.Now.
+	ListNotifications(ctx context.Context, userID string, q NotificationQuery) ([]*Notification, error)
+	// MarkNotificationsRead marks the given notifications of userID read; ids of other
+	// users' notifications are ignored. all == true marks every one.
+	MarkNotificationsRead(ctx context.Context, userID string, ids []string, all bool) error
+	// UnreadNotifications counts unread, unexpired notifications of userID at now.
+	UnreadNotifications(ctx context.Context, userID string, now time.Time) (int, error)
+	// DeleteExpiredNotifications removes notifications created before cutoff.
+	DeleteExpiredNotifications(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Store is everything a Parley node persists.
+type Store interface {
+	Users
+	Chats
+	Messages
+	ReadMarks
+	Friends
+	Notifications
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Name is "sqlite" or "mongodb", for logs and /readyz.
+	Name() string
+	Close() error
+}

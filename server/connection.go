@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/parley-chat/parley/handlers"
+	"github.com/parley-chat/parley/utils"
+)
+
+// session is the per-socket state: who it is, its rate limit, and its token's expiry.
+type session struct {
+	caller  handlers.Caller
+	limiter *utils.RateLimiter
+	expiry  *expiryTimer
+}
+
+// onConnection wires a freshly authenticated socket: it joins its user room and the rooms
+// of all its user's chats (loaded during the handshake, so no I/O delays the handlers'
+// registration), then every event handler.
+func (s *Server) onConnection(sock *socket.Socket) {
+	id, ok := sock.Data().(*identity)
+	if !ok {
+		sock.Disconnect(true)
+		return
+	}
+	sess := &session{
+		caller:  handlers.Caller{UserID: id.userID, SocketID: string(sock.Id())},
+		limiter: utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
+	}
+	rooms := make([]socket.Room, 0, len(id.chatIDs)+1)
+	rooms = append(rooms, userRoom(id.userID))
+	for _, chatID := range id.chatIDs {
+		rooms = append(rooms, chatRoom(chatID))
+	}
+	sock.Join(rooms...)
+
+	for _, ev := range s.events {
+		sock.On(ev.Name, func(args ...any) { s.dispatch(sess, ev, args) })
+	}
+	sock.On("auth:refresh", func(args ...any) { s.refreshAuth(sock, sess, args) })
+	sock.OnAny(func(args ...any) {
+		if len(args) == 0 {
+			return
+		}
+		if name, ok := args[0].(string); ok && !s.knownEvent(name) {
+			unknownEvent(name, args[1:])
+		}
+	})
+	sess.expiry = newExpiryTimer(func() {
+		_ = sock.Emit("auth:expired", map[string]any{})
+		sock.Disconnect(true)
+	})
+	sess.expiry.reset(id.expiresAt)
+
+	s.metrics.sockets.Inc()
+	s.presence.Connect(id.userID)
+	sock.On("disconnect", func(...any) {
+		sess.expiry.stop()
+		s.metrics.sockets.Dec()
+		s.presence.Disconnect(id.userID)
+	})
+}
+
+func (s *Server) knownEvent(name string) bool {
+	_, ok := s.eventNames[name]
+	return ok || name == "auth:refresh"
+}
+
+// refreshAuth handles auth:refresh: a fresh token for the same user moves the socket's
+// expiry to the new token's.
+func (s *Server) refreshAuth(sock *socket.Socket, sess *session, args []any) {
+	ack, payload := splitArgs(args)
+	reply := func(v map[string]any) {
+		if ack != nil {
+			ack([]any{v}, nil)
+		}
+	}
+	var in struct {
+		Token string `json:"token"`
+	}
+	raw, _ := json.Marshal(payload)
+	if err := utils.DecodeStrict(raw, &in); err != nil {
+		appErr, _ := utils.AsAppError(err)
+		reply(errorAck(appErr))
+		return
+	}
+	if in.Token == "" {
+		reply(errorAck(utils.Invalid("token", "is required")))
+		return
+	}
+	claims, err := s.tokens.Verify(in.Token)
+	if err != nil {
+		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is not valid")))
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.baseCtx, eventTimeout)
+	defer cancel()
+	userID, err := s.resolveUser(ctx, claims)
+	if err != nil || userID != sess.caller.UserID {
+		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is for another user")))
+		return
+	}
+	exp := claims.ExpiresAt.Time
+	sess.expiry.reset(exp)
+	reply(successAck(map[string]any{"expiresAt": exp.UTC().Format(time.RFC3339)}))
+}
