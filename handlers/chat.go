@@ -134,6 +134,7 @@ func (h *Handlers) announceNewChat(ctx context.Context, c Caller, chat *models.C
 		h.Emit.JoinChat(uid, chat.ID)
 	}
 	h.announceChat(ctx, c, chat, "chat:new", chat.Participants)
+	h.notifyChatAdded(ctx, c, chat, others(chat, c.UserID))
 	view, err := h.chatView(ctx, c.UserID, chat)
 	if err != nil {
 		return nil, err

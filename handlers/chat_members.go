@@ -90,6 +90,7 @@ func (h *Handlers) ChatParticipantsAdd(ctx context.Context, c Caller, in *ChatPa
 		h.Emit.JoinChat(id, chat.ID)
 	}
 	h.announceChat(ctx, c, chat, "chat:new", added)
+	h.notifyChatAdded(ctx, c, chat, added)
 	h.announceChat(ctx, c, chat, "chat:updated", except(chat.Participants, added))
 	view, err := h.chatView(ctx, c.UserID, chat)
 	if err != nil {

@@ -24,19 +24,24 @@ type Caller struct {
 type Emitter interface {
 	ToUser(userID, except, event string, payload any)
 	ToChat(chatID, except, event string, payload any)
+	// ToChatExceptUser reaches the chat's sockets except every socket of userID.
+	ToChatExceptUser(chatID, userID, event string, payload any)
 	// JoinChat and LeaveChat change the chat room membership of every live socket of userID.
 	JoinChat(userID, chatID string)
 	LeaveChat(userID, chatID string)
 }
 
-// Presence answers whether a user has a connected socket anywhere in the cluster.
+// Presence answers who is online (connected, or within the reload grace) and who has a
+// connected socket right now, anywhere in the cluster.
 type Presence interface {
 	IsOnline(userID string) bool
+	Connected(userID string) bool
 }
 
-// Typing is told when a user sends a message, so it can end their typing state.
+// Typing holds typing states in memory; Stop fires the typing:stop broadcast.
 type Typing interface {
-	MessageSent(chatID, userID string)
+	Start(chatID, userID string) bool
+	Stop(chatID, userID string)
 }
 
 // Deps is everything the handlers need.
@@ -52,6 +57,7 @@ type Deps struct {
 // Handlers implements every client → server event.
 type Handlers struct {
 	Deps
+	notify *notifier
 }
 
 // New builds the handlers.
@@ -59,7 +65,7 @@ func New(d Deps) *Handlers {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Handlers{Deps: d}
+	return &Handlers{Deps: d, notify: newNotifier()}
 }
 
 // Event is one client → server event: its name and the function that decodes, validates
@@ -107,6 +113,21 @@ func (h *Handlers) Events() []Event {
 		bind("message:delete", h.MessageDelete),
 		bind("message:read", h.MessageRead),
 		bind("sync", h.Sync),
+		bind("user:block", h.UserBlock),
+		bind("user:unblock", h.UserUnblock),
+		bind("user:blocked", h.UserBlocked),
+		bind("presence:get", h.PresenceGet),
+		bind("typing:start", h.TypingStart),
+		bind("typing:stop", h.TypingStop),
+		bind("friend:request:send", h.FriendRequestSend),
+		bind("friend:request:accept", h.FriendRequestAccept),
+		bind("friend:request:decline", h.FriendRequestDecline),
+		bind("friend:request:cancel", h.FriendRequestCancel),
+		bind("friend:request:list", h.FriendRequestList),
+		bind("friend:list", h.FriendList),
+		bind("friend:remove", h.FriendRemove),
+		bind("notification:list", h.NotificationList),
+		bind("notification:read", h.NotificationRead),
 	}
 }
 

@@ -77,8 +77,9 @@ func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput
 	if created {
 		h.Emit.ToChat(chat.ID, c.SocketID, "message:new", map[string]any{"message": view})
 		if h.Typing != nil {
-			h.Typing.MessageSent(chat.ID, c.UserID)
+			h.Typing.Stop(chat.ID, c.UserID)
 		}
+		h.notifyMessage(ctx, chat, stored)
 	}
 	return map[string]any{"message": view}, nil
 }

@@ -11,6 +11,12 @@ import (
 	"github.com/parley-chat/parley/utils"
 )
 
+// disconnectRaceWindow is how far back, when a user's last socket closes, messages are
+// checked for having been broadcast to a socket already on its way out. Loopback and LAN
+// round trips are far shorter; a slow mobile link may need more, at the cost of an extra
+// notification for messages that did arrive.
+const disconnectRaceWindow = 3 * time.Second
+
 // session is the per-socket state: who it is, its rate limit, and its token's expiry.
 type session struct {
 	caller  handlers.Caller
@@ -61,7 +67,14 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	sock.On("disconnect", func(...any) {
 		sess.expiry.stop()
 		s.metrics.sockets.Dec()
-		s.presence.Disconnect(id.userID)
+		if s.presence.Disconnect(id.userID) {
+			s.typing.StopUser(id.userID)
+			if !s.presence.Connected(id.userID) {
+				s.goBackground(func(ctx context.Context) {
+					s.handlers.CoverRecentMessages(ctx, id.userID, disconnectRaceWindow)
+				})
+			}
+		}
 	})
 }
 

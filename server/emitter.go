@@ -38,3 +38,7 @@ func (e emitter) JoinChat(userID, chatID string) {
 func (e emitter) LeaveChat(userID, chatID string) {
 	e.io.In(userRoom(userID)).SocketsLeave(chatRoom(chatID))
 }
+
+func (e emitter) ToChatExceptUser(chatID, userID, event string, payload any) {
+	_ = e.io.To(chatRoom(chatID)).Except(userRoom(userID)).Emit(event, payload)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,7 +36,13 @@ type Server struct {
 	io              *socket.Server
 	http            *http.Server
 	metrics         *metrics
-	presence        *utils.LocalPresence
+	presence        *utils.Presence
+	typing          *utils.Typing
+	handlers        *handlers.Handlers
+	cluster         *cluster
+	background      sync.WaitGroup
+	backgroundMu    sync.Mutex
+	backgroundDone  bool
 	events          []handlers.Event
 	eventNames      map[string]struct{}
 	readinessChecks []readinessCheck
@@ -49,7 +56,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	s := &Server{
 		cfg: cfg, log: log, store: store, tokens: tokens,
 		metrics:    newMetrics(),
-		presence:   utils.NewLocalPresence(),
+		presence:   utils.NewPresence(cfg.PresenceGrace),
 		eventNames: map[string]struct{}{},
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
@@ -67,6 +74,16 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		}
 		return nil
 	})
+	if cfg.RedisURL != "" {
+		c, err := newCluster(s.baseCtx, cfg.RedisURL, s.presence, log)
+		if err != nil {
+			s.cancelBase()
+			return nil, err
+		}
+		s.cluster = c
+		opts.SetAdapter(c.adapterBuilder())
+		s.readinessChecks = append(s.readinessChecks, readinessCheck{name: "redis", ping: c.ping})
+	}
 	s.io = socket.NewServer(nil, opts)
 	s.io.Use(s.authMiddleware)
 	s.io.On("connection", func(args ...any) {
@@ -81,6 +98,13 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		Presence: s.presence,
 		Log:      log,
 	})
+	s.handlers = h
+	s.typing = utils.NewTyping(cfg.TypingTimeout, h.TypingStopped)
+	h.Typing = s.typing
+	s.presence.OnOnline = func(userID string) { s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, true, time.Now().UTC()) }) }
+	s.presence.OnOffline = func(userID string, at time.Time) {
+		s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, false, at) })
+	}
 	s.events = h.Events()
 	for _, ev := range s.events {
 		s.eventNames[ev.Name] = struct{}{}
@@ -90,7 +114,52 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
+	if s.cluster != nil {
+		s.cluster.start(&s.background)
+	}
+	s.background.Add(1)
+	go s.sweepNotifications()
 	return s, nil
+}
+
+// goBackground runs work that outlives the event that caused it (presence announcements,
+// notification sweeps), bounded in time and waited for at shutdown.
+func (s *Server) goBackground(fn func(ctx context.Context)) {
+	s.backgroundMu.Lock()
+	defer s.backgroundMu.Unlock()
+	if s.backgroundDone {
+		return // shutting down: the work would be cut short anyway
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(s.baseCtx, eventTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// sweepNotifications removes expired notifications hourly. Reads never return them
+// anyway; this keeps the store from growing (MongoDB's TTL index does the same where the
+// server supports it).
+func (s *Server) sweepNotifications() {
+	defer s.background.Done()
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(s.baseCtx, time.Minute)
+		if n, err := s.store.DeleteExpiredNotifications(ctx, time.Now().Add(-models.NotificationTTL)); err != nil {
+			s.log.Debug().Err(err).Msg("notification sweep")
+		} else if n > 0 {
+			s.log.Info().Int("removed", n).Msg("expired notifications removed")
+		}
+		cancel()
+		select {
+		case <-s.baseCtx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // corsOrigin is the Socket.IO CORS setting: every origin in development, else the list.
@@ -130,6 +199,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// Closing the sockets also ends the long-polling requests http.Shutdown waits for.
 	s.io.Close(nil)
 	err := <-httpDone
+	s.typing.Close()
+	s.presence.Close()
+	s.backgroundMu.Lock()
+	s.backgroundDone = true
+	s.backgroundMu.Unlock()
 	s.cancelBase()
+	s.background.Wait()
+	if s.cluster != nil {
+		s.cluster.close()
+	}
 	return err
 }

@@ -1,41 +1,186 @@
 package utils
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
-// LocalPresence counts each user's sockets on this node. A user is online while the count
-// is above zero; Connect and Disconnect report the edges (first socket, last socket).
-type LocalPresence struct {
+// Presence states a node announces to the others for one of its users.
+const (
+	PresenceGone      = 0 // no socket and no grace on that node
+	PresenceGrace     = 1 // the last socket left, offline not yet declared
+	PresenceConnected = 2 // at least one socket connected
+)
+
+// Presence tracks who is online: this node's sockets per user, users in their reload grace,
+// and what other nodes announced. Each node announces only its own transitions and fires
+// OnOnline/OnOffline only for changes it caused, so a cluster emits each change once.
+//
+// A user is online while any node has a socket of theirs or holds them in grace. When the
+// last socket on a node goes, the node waits Grace before declaring them offline, so a
+// reload (disconnect, then connect within Grace, on any node) shows no flicker.
+type Presence struct {
 	mu     sync.Mutex
-	counts map[string]int
+	grace  time.Duration
+	local  map[string]int
+	timers map[string]*time.Timer
+	remote map[string]map[string]bool // userID → nodeID → connected (false: in grace there)
+
+	// Announce tells the other nodes about a local state change (nil on a single node).
+	Announce func(userID string, state int)
+	// OnOnline is called when a user comes online cluster-wide through this node.
+	OnOnline func(userID string)
+	// OnOffline is called when a user's grace on this node ends and no node holds them.
+	OnOffline func(userID string, at time.Time)
 }
 
-// NewLocalPresence returns an empty tracker.
-func NewLocalPresence() *LocalPresence { return &LocalPresence{counts: map[string]int{}} }
-
-// Connect records a socket of userID and reports whether it is the user's first.
-func (p *LocalPresence) Connect(userID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.counts[userID]++
-	return p.counts[userID] == 1
+// NewPresence returns an empty tracker with the given reload grace.
+func NewPresence(grace time.Duration) *Presence {
+	return &Presence{grace: grace, local: map[string]int{}, timers: map[string]*time.Timer{}, remote: map[string]map[string]bool{}}
 }
 
-// Disconnect records a socket gone and reports whether it was the user's last.
-func (p *LocalPresence) Disconnect(userID string) bool {
+// Connect records a new local socket of userID.
+func (p *Presence) Connect(userID string) {
+	p.mu.Lock()
+	p.local[userID]++
+	first := p.local[userID] == 1
+	wasOnline := false
+	if first {
+		if t, ok := p.timers[userID]; ok {
+			t.Stop()
+			delete(p.timers, userID)
+			wasOnline = true
+		}
+		wasOnline = wasOnline || len(p.remote[userID]) > 0
+	}
+	announce, onOnline := p.Announce, p.OnOnline
+	p.mu.Unlock()
+	if !first {
+		return
+	}
+	if announce != nil {
+		announce(userID, PresenceConnected)
+	}
+	if !wasOnline && onOnline != nil {
+		onOnline(userID)
+	}
+}
+
+// Disconnect records a local socket of userID gone; the last one starts the grace. It
+// reports whether that was the user's last socket on this node.
+func (p *Presence) Disconnect(userID string) bool {
+	p.mu.Lock()
+	n := p.local[userID] - 1
+	if n > 0 {
+		p.local[userID] = n
+		p.mu.Unlock()
+		return false
+	}
+	delete(p.local, userID)
+	var timer *time.Timer
+	timer = time.AfterFunc(p.grace, func() { p.graceOver(userID, timer) })
+	p.timers[userID] = timer
+	announce := p.Announce
+	p.mu.Unlock()
+	if announce != nil {
+		announce(userID, PresenceGrace)
+	}
+	return true
+}
+
+func (p *Presence) graceOver(userID string, timer *time.Timer) {
+	p.mu.Lock()
+	if p.timers[userID] != timer || p.local[userID] > 0 {
+		p.mu.Unlock()
+		return // a socket came back, or a newer grace replaced this one
+	}
+	delete(p.timers, userID)
+	offline := len(p.remote[userID]) == 0
+	announce, onOffline := p.Announce, p.OnOffline
+	p.mu.Unlock()
+	if announce != nil {
+		announce(userID, PresenceGone)
+	}
+	if offline && onOffline != nil {
+		onOffline(userID, time.Now().UTC())
+	}
+}
+
+// Remote applies another node's announcement.
+func (p *Presence) Remote(nodeID, userID string, state int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := p.counts[userID] - 1
-	if n <= 0 {
-		delete(p.counts, userID)
+	nodes := p.remote[userID]
+	if state == PresenceGone {
+		delete(nodes, nodeID)
+		if len(nodes) == 0 {
+			delete(p.remote, userID)
+		}
+		return
+	}
+	if nodes == nil {
+		nodes = map[string]bool{}
+		p.remote[userID] = nodes
+	}
+	nodes[nodeID] = state == PresenceConnected
+}
+
+// NodeGone forgets everything a node announced (it stopped or crashed).
+func (p *Presence) NodeGone(nodeID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for userID, nodes := range p.remote {
+		delete(nodes, nodeID)
+		if len(nodes) == 0 {
+			delete(p.remote, userID)
+		}
+	}
+}
+
+// LocalStates lists this node's users and their state, for a node that joins late.
+func (p *Presence) LocalStates() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.local)+len(p.timers))
+	for u := range p.timers {
+		out[u] = PresenceGrace
+	}
+	for u := range p.local {
+		out[u] = PresenceConnected
+	}
+	return out
+}
+
+// IsOnline reports whether userID is online anywhere (connected, or within a grace).
+func (p *Presence) IsOnline(userID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, inGrace := p.timers[userID]
+	return p.local[userID] > 0 || inGrace || len(p.remote[userID]) > 0
+}
+
+// Connected reports whether userID has a connected socket on any node right now; a user
+// in their grace is not connected (they get notifications, not live events).
+func (p *Presence) Connected(userID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.local[userID] > 0 {
 		return true
 	}
-	p.counts[userID] = n
+	for _, connected := range p.remote[userID] {
+		if connected {
+			return true
+		}
+	}
 	return false
 }
 
-// IsOnline reports whether userID has a socket on this node.
-func (p *LocalPresence) IsOnline(userID string) bool {
+// Close stops the grace timers without firing them.
+func (p *Presence) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.counts[userID] > 0
+	for u, t := range p.timers {
+		t.Stop()
+		delete(p.timers, u)
+	}
 }

@@ -122,7 +122,7 @@ func (w *writer) run(batch []*job) {
 	}
 	failAll := func(err error) {
 		err = dbErr(err)
-		if err == nil || !isUnavailable(err) {
+		if !isUnavailable(err) {
 			err = fmt.Errorf("%w: %v", models.ErrUnavailable, err)
 		}
 		for i := range errs {
@@ -131,39 +131,62 @@ func (w *writer) run(batch []*job) {
 		answer()
 	}
 
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
 		// A connection left inside a transaction by an earlier failure would refuse
 		// every later BEGIN: reset it so the next batch can start.
-		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		_ = w.exec(ctx, "ROLLBACK")
 		w.log.Error().Err(err).Int("writes", len(batch)).Msg("sqlite: begin failed")
 		failAll(err)
 		return
 	}
+	// A lone write needs no savepoint: if it fails, rolling back the whole transaction
+	// undoes exactly it. This is the common case when the server is not busy.
+	solo := len(batch) == 1
+	applied := 0
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = err // the caller has gone: do not apply a write nobody waits for
 			continue
 		}
-		if _, err := w.conn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			w.abort(err, len(batch))
-			failAll(err)
-			return
-		}
-		errs[i] = w.apply(ctx, j.fn)
-		if errs[i] != nil {
-			if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+		if !solo {
+			if err := w.exec(ctx, "SAVEPOINT w"); err != nil {
 				w.abort(err, len(batch))
 				failAll(err)
 				return
 			}
 		}
-		if _, err := w.conn.ExecContext(ctx, "RELEASE w"); err != nil {
+		errs[i] = w.apply(ctx, j.fn)
+		if solo {
+			if errs[i] == nil {
+				applied++
+			}
+			break
+		}
+		if errs[i] != nil {
+			if err := w.exec(ctx, "ROLLBACK TO w"); err != nil {
+				w.abort(err, len(batch))
+				failAll(err)
+				return
+			}
+		} else {
+			applied++
+		}
+		if err := w.exec(ctx, "RELEASE w"); err != nil {
 			w.abort(err, len(batch))
 			failAll(err)
 			return
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if applied == 0 {
+		// Nothing to keep (every write failed or was abandoned): end the transaction
+		// without a commit, so a lone failed write leaves nothing behind.
+		if err := w.exec(ctx, "ROLLBACK"); err != nil {
+			w.log.Error().Err(err).Msg("sqlite: rollback failed")
+		}
+		answer()
+		return
+	}
+	if err := w.exec(ctx, "COMMIT"); err != nil {
 		w.abort(err, len(batch))
 		failAll(err)
 		return
@@ -171,6 +194,13 @@ func (w *writer) run(batch []*job) {
 	w.batches.Add(1)
 	w.writes.Add(int64(len(batch)))
 	answer()
+}
+
+// exec runs a transaction-control statement through the statement cache: they run
+// several times per batch, and re-parsing them each time is measurable.
+func (w *writer) exec(ctx context.Context, query string) error {
+	_, err := w.stmts.exec(ctx, query)
+	return err
 }
 
 // apply runs fn, turning a panic into an error so one bad write cannot take down the
@@ -188,7 +218,7 @@ func (w *writer) apply(ctx context.Context, fn jobFunc) (err error) {
 // abort rolls back the whole batch transaction after a failure that leaves it unusable.
 func (w *writer) abort(cause error, n int) {
 	w.log.Error().Err(cause).Int("writes", n).Msg("sqlite: write batch failed, rolling back")
-	if _, err := w.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+	if err := w.exec(context.Background(), "ROLLBACK"); err != nil {
 		w.log.Error().Err(err).Msg("sqlite: rollback failed")
 	}
 }

@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"context"
+)
+
+// TypingStart answers typing:start: the chat's other members see the typist (never the
+// typist's own sockets), until typing:stop, a message, the timeout, or their last socket
+// closing ends it.
+func (h *Handlers) TypingStart(ctx context.Context, c Caller, in *ChatIDInput) (any, error) {
+	if _, err := h.memberChat(ctx, c.UserID, in.ChatID); err != nil {
+		return nil, err
+	}
+	u, err := h.Store.UserByID(ctx, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	h.Typing.Start(in.ChatID, c.UserID)
+	h.Emit.ToChatExceptUser(in.ChatID, c.UserID, "typing:start", map[string]any{
+		"chatId": in.ChatID,
+		"user":   map[string]any{"id": u.ID, "name": u.Name, "handle": u.Handle},
+	})
+	return ok(), nil
+}
+
+// TypingStop answers typing:stop.
+func (h *Handlers) TypingStop(ctx context.Context, c Caller, in *ChatIDInput) (any, error) {
+	if _, err := h.memberChat(ctx, c.UserID, in.ChatID); err != nil {
+		return nil, err
+	}
+	h.Typing.Stop(in.ChatID, c.UserID)
+	return ok(), nil
+}
+
+// TypingStopped is the Typing tracker's callback: it tells the chat a typing state ended.
+func (h *Handlers) TypingStopped(chatID, userID string) {
+	h.Emit.ToChatExceptUser(chatID, userID, "typing:stop", map[string]any{"chatId": chatID, "userId": userID})
+}
