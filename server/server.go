@@ -101,7 +101,9 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	s.handlers = h
 	s.typing = utils.NewTyping(cfg.TypingTimeout, h.TypingStopped)
 	h.Typing = s.typing
-	s.presence.OnOnline = func(userID string) { s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, true, time.Now().UTC()) }) }
+	s.presence.OnOnline = func(userID string) {
+		s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, true, time.Now().UTC()) })
+	}
 	s.presence.OnOffline = func(userID string, at time.Time) {
 		s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, false, at) })
 	}
