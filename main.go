@@ -2,7 +2,8 @@
 // Socket.IO chat server, on embedded SQLite by default or MongoDB, clustered via Redis.
 //
 //	go run .          serve (configuration from the environment; see README.md)
-//	go run . migrate  prepare an existing Node-era MongoDB database, then exit
+//	go run . migrate      prepare an existing Node-era MongoDB database, then exit
+//	parley healthcheck    exit 0 when the node on PORT answers /healthz (for containers)
 package main
 
 import (
@@ -10,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -41,8 +44,10 @@ func run(args []string) error {
 		switch args[0] {
 		case "migrate":
 			return migrate(ctx, cfg, log)
+		case "healthcheck":
+			return healthcheck(ctx, cfg)
 		default:
-			return fmt.Errorf("unknown command %q (known: migrate)", args[0])
+			return fmt.Errorf("unknown command %q (known: migrate, healthcheck)", args[0])
 		}
 	}
 	return serve(ctx, cfg, log)
@@ -103,4 +108,23 @@ func newLogger(level string) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+}
+
+// healthcheck asks the local node's /healthz, for container images without curl.
+func healthcheck(ctx context.Context, cfg config.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/healthz", cfg.Port), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %d", resp.StatusCode)
+	}
+	return nil
 }
