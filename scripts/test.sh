@@ -28,9 +28,16 @@ go build -o "$bin_dir/parley" .
 export PARLEY_BIN="$bin_dir/parley"
 (cd compat && npm test)
 
-if [ -d models/mongo ] && [ "${PARLEY_SKIP_MONGO_COMPAT:-}" != "1" ] && grep -q "mongo.Open" store_mongo.go 2>/dev/null; then
-  step "compat suite on the MongoDB store (FerretDB)"
-  uri=$(bash scripts/ferretdb-start.sh "$bin_dir/ferretdb")
-  trap 'bash scripts/ferretdb-stop.sh "$bin_dir/ferretdb" || true; rm -rf "$bin_dir"' EXIT
-  (cd compat && PARLEY_TEST_MONGODB_URI="$uri" npm test)
-fi
+step "compat suite on the MongoDB store (FerretDB)"
+fdir=$(mktemp -d)
+fport=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+"$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$fdir/" --listen-addr="127.0.0.1:$fport" \
+  --telemetry=disable --debug-addr=- --state-dir="$fdir" --log-level=error >"$fdir/ferretdb.log" 2>&1 &
+fpid=$!
+trap 'kill $fpid 2>/dev/null; wait $fpid 2>/dev/null; rm -rf "$bin_dir" "$fdir"' EXIT
+for _ in $(seq 1 150); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$fport") 2>/dev/null; then break; fi
+  kill -0 $fpid 2>/dev/null || { cat "$fdir/ferretdb.log"; exit 1; }
+  sleep 0.2
+done
+(cd compat && PARLEY_TEST_MONGODB_URI="mongodb://127.0.0.1:$fport/" npm test)

@@ -19,7 +19,7 @@ import (
 type identity struct {
 	userID    string
 	expiresAt time.Time // zero for AUTH_ALLOW_USER_ID sessions, which do not expire
-	chatIDs   []string  // the user's chats, whose rooms the socket joins on connect
+	rooms     []socket.Room // the rooms of the user's chats, joined on connect
 }
 
 var errUnauthorized = errors.New("unauthorized")
@@ -41,10 +41,18 @@ func (s *Server) authMiddleware(sock *socket.Socket, next func(*socket.ExtendedE
 		next(socket.NewExtendedError(code, map[string]any{"code": code}))
 		return
 	}
-	if id.chatIDs, err = s.store.ChatIDsForUser(ctx, id.userID); err != nil {
-		code := utils.CodeUnavailable
-		next(socket.NewExtendedError(code, map[string]any{"code": code}))
-		return
+	if rooms, ok := s.local.siblingRooms(id.userID); ok {
+		id.rooms = rooms
+	} else {
+		chatIDs, err := s.store.ChatIDsForUser(ctx, id.userID)
+		if err != nil {
+			code := utils.CodeUnavailable
+			next(socket.NewExtendedError(code, map[string]any{"code": code}))
+			return
+		}
+		for _, chatID := range chatIDs {
+			id.rooms = append(id.rooms, chatRoom(chatID))
+		}
 	}
 	sock.SetData(id)
 	next(nil)
@@ -67,9 +75,12 @@ func (s *Server) authenticate(ctx context.Context, hs *socket.Handshake) (*ident
 	if err != nil {
 		return nil, errUnauthorized
 	}
-	userID, err := s.resolveUser(ctx, claims)
-	if err != nil {
-		return nil, err
+	userID := userIDFor(claims)
+	if !s.local.has(userID) {
+		// A user with a socket here exists already; only a first socket asks the store.
+		if err := s.ensureUser(ctx, userID, claims); err != nil {
+			return nil, err
+		}
 	}
 	return &identity{userID: userID, expiresAt: claims.ExpiresAt.Time}, nil
 }
@@ -84,21 +95,26 @@ func handshakeToken(hs *socket.Handshake) string {
 	return hs.Query.Query().Get("token")
 }
 
-// resolveUser returns the user a verified token names, creating users of external
-// identity providers on first connect from their claims. A `sub` that is not an ObjectId
-// (most providers use their own ids) maps to a stable ObjectId-shaped id derived from it.
-func (s *Server) resolveUser(ctx context.Context, claims *utils.TokenClaims) (string, error) {
-	userID := claims.Subject
-	if !models.ValidID(userID) {
-		sum := sha256.Sum256([]byte("parley-external-sub:" + claims.Issuer + ":" + claims.Subject))
-		userID = hex.EncodeToString(sum[:12])
+// userIDFor is the user id a verified token names. A `sub` that is not an ObjectId (most
+// identity providers use their own ids) maps to a stable ObjectId-shaped id derived from
+// issuer and sub.
+func userIDFor(claims *utils.TokenClaims) string {
+	if models.ValidID(claims.Subject) {
+		return claims.Subject
 	}
+	sum := sha256.Sum256([]byte("parley-external-sub:" + claims.Issuer + ":" + claims.Subject))
+	return hex.EncodeToString(sum[:12])
+}
+
+// ensureUser checks that the user exists, creating users of external identity providers
+// on first connect from their claims.
+func (s *Server) ensureUser(ctx context.Context, userID string, claims *utils.TokenClaims) error {
 	_, err := s.store.UserByID(ctx, userID)
 	if err == nil {
-		return userID, nil
+		return nil
 	}
 	if !errors.Is(err, models.ErrNotFound) {
-		return "", authStoreErr(err)
+		return authStoreErr(err)
 	}
 	now := time.Now().UTC()
 	u := &models.User{ID: userID, Name: externalName(claims), CreatedAt: now, UpdatedAt: now}
@@ -111,12 +127,12 @@ func (s *Server) resolveUser(ctx context.Context, claims *utils.TokenClaims) (st
 		// The handle the provider suggested is taken: fall back to one derived from the id.
 		u.Handle = "user_" + userID[len(userID)-10:]
 		if _, err := s.store.EnsureUser(ctx, u); err != nil {
-			return "", authStoreErr(err)
+			return authStoreErr(err)
 		}
 	} else if err != nil {
-		return "", authStoreErr(err)
+		return authStoreErr(err)
 	}
-	return userID, nil
+	return nil
 }
 
 var handleRe = regexp.MustCompile(`^[a-z0-9_.]{3,32}$`)

@@ -37,12 +37,8 @@ func (s *Server) onConnection(sock *socket.Socket) {
 		caller:  handlers.Caller{UserID: id.userID, SocketID: string(sock.Id())},
 		limiter: utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
 	}
-	rooms := make([]socket.Room, 0, len(id.chatIDs)+1)
-	rooms = append(rooms, userRoom(id.userID))
-	for _, chatID := range id.chatIDs {
-		rooms = append(rooms, chatRoom(chatID))
-	}
-	sock.Join(rooms...)
+	sock.Join(append([]socket.Room{userRoom(id.userID)}, id.rooms...)...)
+	s.local.add(id.userID, sock)
 
 	for _, ev := range s.events {
 		sock.On(ev.Name, func(args ...any) { s.dispatch(sess, ev, args) })
@@ -65,6 +61,7 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	s.metrics.sockets.Inc()
 	s.presence.Connect(id.userID)
 	sock.On("disconnect", func(...any) {
+		s.local.remove(id.userID, sock)
 		sess.expiry.stop()
 		s.metrics.sockets.Dec()
 		if s.presence.Disconnect(id.userID) {
@@ -110,10 +107,7 @@ func (s *Server) refreshAuth(sock *socket.Socket, sess *session, args []any) {
 		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is not valid")))
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.baseCtx, eventTimeout)
-	defer cancel()
-	userID, err := s.resolveUser(ctx, claims)
-	if err != nil || userID != sess.caller.UserID {
+	if userIDFor(claims) != sess.caller.UserID {
 		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is for another user")))
 		return
 	}

@@ -37,6 +37,7 @@ type Server struct {
 	http            *http.Server
 	metrics         *metrics
 	presence        *utils.Presence
+	local           *localSockets
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -57,6 +58,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		cfg: cfg, log: log, store: store, tokens: tokens,
 		metrics:    newMetrics(),
 		presence:   utils.NewPresence(cfg.PresenceGrace),
+		local:      newLocalSockets(),
 		eventNames: map[string]struct{}{},
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())

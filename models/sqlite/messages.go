@@ -133,7 +133,7 @@ func (s *Store) ListMessages(ctx context.Context, chatID string, q models.Messag
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	forward := q.After > 0
+	forward := q.After != 0 // a negative After means "from the first message"
 	var query string
 	if forward {
 		query = `SELECT ` + msgCols + ` FROM messages WHERE chat_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`

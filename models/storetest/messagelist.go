@@ -33,6 +33,10 @@ func testListCursors(t *testing.T, s models.Store) {
 		{0, 0, 9, seqRange(2, 10), yes},
 		{0, 0, 10, seqRange(1, 10), no},
 		{0, 0, 50, seqRange(1, 10), no},
+		// After = -1 is a client's `after: 0`: the oldest limit from the first message on.
+		{0, -1, 3, seqRange(1, 3), yes},
+		{0, -1, 10, seqRange(1, 10), no},
+		{6, -1, 3, seqRange(1, 3), yes},
 		// before only: the newest limit with seq < before; hasMore: older ones exist.
 		{5, 0, 2, seqRange(3, 4), yes},
 		{3, 0, 2, seqRange(1, 2), no},
