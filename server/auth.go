@@ -18,7 +18,7 @@ import (
 // identity is who a handshake authenticated, and until when.
 type identity struct {
 	userID    string
-	expiresAt time.Time // zero for AUTH_ALLOW_USER_ID sessions, which do not expire
+	expiresAt time.Time     // zero for AUTH_ALLOW_USER_ID sessions, which do not expire
 	rooms     []socket.Room // the rooms of the user's chats, joined on connect
 }
 
