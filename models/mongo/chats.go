@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/parley-chat/parley/models"
@@ -271,14 +270,4 @@ func (s *Store) SetAdmin(ctx context.Context, id, userID string, admin bool, now
 		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
 	}
 	return s.updateChat(ctx, cid, filter, update)
-}
-
-// chatExists is used where a write matched nothing and the caller must tell a missing
-// chat from a failed precondition.
-func (s *Store) chatExists(ctx context.Context, id bson.ObjectID) (bool, error) {
-	err := s.chats.FindOne(ctx, byID(id), options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
-	}
-	return err == nil, mapErr(err)
 }

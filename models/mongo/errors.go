@@ -12,26 +12,6 @@ import (
 	"github.com/parley-chat/parley/models"
 )
 
-// Server error codes that mean "the deployment cannot serve this right now" rather than
-// "this request is wrong": a node shutting down, a primary stepping down, a host that
-// cannot be reached, a write concern that could not be satisfied in time. Retrying later
-// (against the new primary) is the cure, so they map to models.ErrUnavailable.
-var unavailableCodes = []int{
-	6,     // HostUnreachable
-	7,     // HostNotFound
-	64,    // WriteConcernFailed (wtimeout): outcome unknown, every write here is safe to retry
-	89,    // NetworkTimeout
-	91,    // ShutdownInProgress
-	189,   // PrimarySteppedDown
-	262,   // ExceededTimeLimit
-	9001,  // SocketException
-	10107, // NotWritablePrimary
-	11600, // InterruptedAtShutdown
-	11602, // InterruptedDueToReplStateChange
-	13435, // NotPrimaryNoSecondaryOk
-	13436, // NotPrimaryOrSecondary
-}
-
 // mapErr turns a driver error into the models vocabulary, so handlers answer protocol
 // codes without knowing the database: a missing document is ErrNotFound, a uniqueness
 // violation ErrConflict, and anything that means the server cannot be reached or cannot
@@ -81,7 +61,25 @@ func isUnavailable(err error) bool {
 		if se.HasErrorLabel("RetryableWriteError") || se.HasErrorLabel("NetworkError") {
 			return true
 		}
-		for _, c := range unavailableCodes {
+		// Codes that mean "the deployment cannot serve this right now" rather than "this
+		// request is wrong": a node shutting down, a primary stepping down, a host that
+		// cannot be reached, a write concern not satisfied in time (outcome unknown; every
+		// write here is safe to retry). Retrying later, against the new primary, cures them.
+		for _, c := range [...]int{
+			6,     // HostUnreachable
+			7,     // HostNotFound
+			64,    // WriteConcernFailed (wtimeout)
+			89,    // NetworkTimeout
+			91,    // ShutdownInProgress
+			189,   // PrimarySteppedDown
+			262,   // ExceededTimeLimit
+			9001,  // SocketException
+			10107, // NotWritablePrimary
+			11600, // InterruptedAtShutdown
+			11602, // InterruptedDueToReplStateChange
+			13435, // NotPrimaryNoSecondaryOk
+			13436, // NotPrimaryOrSecondary
+		} {
 			if se.HasErrorCode(c) {
 				return true
 			}

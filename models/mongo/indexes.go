@@ -124,36 +124,39 @@ func fallbackSpecs(kind string) []indexSpec {
 	return nil
 }
 
-// ensureIndexes creates every index idempotently and records the server's capabilities.
+// ensureIndexes creates every index idempotently and returns the server's capabilities.
 // Only a failure to reach the server fails it: an index the existing data violates, or
 // one that clashes with an index a Node server made, is logged and reported, because
 // the migration (which needs an open Store) is what fixes such data.
-func (s *Store) ensureIndexes(ctx context.Context) ([]IndexResult, error) {
-	s.caps = capabilities{ttl: true, partial: true}
+func (s *Store) ensureIndexes(ctx context.Context) (capabilities, []IndexResult, error) {
+	caps := capabilities{ttl: true, partial: true}
 	var out []IndexResult
 	for _, spec := range indexSpecs() {
 		res, err := s.createIndex(ctx, spec)
 		if err != nil {
-			return out, err
+			return caps, out, err
 		}
 		out = append(out, res)
-		if res.Outcome != "refused" {
+		if spec.kind == "" || res.Outcome == "ok" {
 			continue
 		}
+		// An optional kind the server refused, or one that clashes with an index a
+		// Node server made (say createdAt_1 without a TTL): use the fallback. Logged
+		// here once per Open.
 		switch spec.kind {
 		case "ttl":
-			s.caps.ttl = false
-			s.log.Warn().Str("index", "notifications.createdAt TTL").Str("reason", res.Detail).
+			caps.ttl = false
+			s.log.Warn().Str("index", "notifications.createdAt TTL").Str("outcome", res.Outcome).Str("reason", res.Detail).
 				Msg("server refuses TTL indexes: expired notifications are deleted by the store's sweep instead")
 		case "partial":
-			s.caps.partial = false
-			s.log.Warn().Str("index", "messages {sender, chatId, clientId} partial unique").Str("reason", res.Detail).
+			caps.partial = false
+			s.log.Warn().Str("index", "messages {sender, chatId, clientId} partial unique").Str("outcome", res.Outcome).Str("reason", res.Detail).
 				Msg("server refuses partial indexes: idempotent sends are guarded by a sparse unique index on messages.clientKey instead")
 		}
 		for _, fb := range fallbackSpecs(spec.kind) {
 			r, err := s.createIndex(ctx, fb)
 			if err != nil {
-				return out, err
+				return caps, out, err
 			}
 			out = append(out, r)
 		}
@@ -164,7 +167,7 @@ func (s *Store) ensureIndexes(ctx context.Context) ([]IndexResult, error) {
 				Str("detail", r.Detail).Msg("index not created; run the migration (`parley migrate`) on a Node-era database")
 		}
 	}
-	return out, nil
+	return caps, out, nil
 }
 
 func (s *Store) createIndex(ctx context.Context, spec indexSpec) (IndexResult, error) {

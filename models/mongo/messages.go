@@ -60,7 +60,9 @@ const defaultMessageLimit = 50
 const maxSeqAttempts = 5
 
 // notPending matches messages that are complete (not a claim waiting for its seq).
-var notPending = bson.E{Key: "pending", Value: bson.D{{Key: "$exists", Value: false}}}
+func notPending() bson.E {
+	return bson.E{Key: "pending", Value: bson.D{{Key: "$exists", Value: false}}}
+}
 
 // InsertMessage implements models.Messages (see the comment above for how).
 func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.Message, bool, error) {
@@ -330,7 +332,7 @@ func (s *Store) MessageByID(ctx context.Context, id string) (*models.Message, er
 		return nil, models.ErrNotFound
 	}
 	var d messageDoc
-	if err := s.messages.FindOne(ctx, bson.D{{Key: "_id", Value: mid}, notPending}).Decode(&d); err != nil {
+	if err := s.messages.FindOne(ctx, bson.D{{Key: "_id", Value: mid}, notPending()}).Decode(&d); err != nil {
 		return nil, mapErr(err)
 	}
 	return d.model(), nil
@@ -342,7 +344,7 @@ func (s *Store) MessagesByIDs(ctx context.Context, ids []string) ([]*models.Mess
 	if len(list) == 0 {
 		return nil, nil
 	}
-	return s.findMessages(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: list}}}, notPending}, nil)
+	return s.findMessages(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: list}}}, notPending()}, nil)
 }
 
 func (s *Store) findMessages(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*models.Message, error) {
@@ -458,7 +460,7 @@ func (s *Store) updateMessage(ctx context.Context, id string, set bson.D) (*mode
 	}
 	var d messageDoc
 	defer s.locks.lock(messageKey(mid))()
-	err := s.messages.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: mid}, notPending}, bson.D{{Key: "$set", Value: set}},
+	err := s.messages.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: mid}, notPending()}, bson.D{{Key: "$set", Value: set}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		return nil, mapErr(err)

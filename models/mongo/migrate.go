@@ -83,6 +83,14 @@ const migrationBatch = 1000
 // ordered bulk writes, so an interrupted numbering resumes where it stopped. It is meant
 // to run while no server writes to the database (`parley migrate` before the first start).
 func Migrate(ctx context.Context, s *Store) (MigrationReport, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		// Without a deadline the driver bounds each operation by Options.SocketTimeout,
+		// and sends it as maxTimeMS, which MongoDB counts over a cursor's whole life: too
+		// short for streaming a large Node-era collection. The caller can still cancel.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 24*time.Hour)
+		defer cancel()
+	}
 	var r MigrationReport
 	steps := []func(context.Context, *MigrationReport) error{
 		s.migrateHandles, s.migrateChats, s.migrateSeqs, s.migrateRequests,
@@ -92,7 +100,9 @@ func Migrate(ctx context.Context, s *Store) (MigrationReport, error) {
 			return r, err
 		}
 	}
-	ix, err := s.ensureIndexes(ctx)
+	// The capabilities found here equal those Open found (same server), so the running
+	// store keeps its own.
+	_, ix, err := s.ensureIndexes(ctx)
 	r.Indexes = ix
 	return r, err
 }

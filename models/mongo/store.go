@@ -36,10 +36,12 @@ const (
 	DefaultRepairGrace            = 10 * time.Second
 )
 
-// Options configures Open. Zero values take the defaults above.
+// Options configures Open. A field left zero takes the URI's option if the URI states
+// one, else the default above; a field that is set wins over the URI.
 type Options struct {
-	// URI is the MongoDB connection string. Options it carries (w, retryWrites,
-	// maxPoolSize, …) override the defaults below.
+	// URI is the MongoDB connection string. Its options (w, retryWrites, maxPoolSize,
+	// serverSelectionTimeoutMS, timeoutMS, …) override the store's defaults, so the
+	// write concern (majority by default) and retryable writes (on) can be changed there.
 	URI string
 	// Database is the database name; empty means the URI's path, then DefaultDatabase.
 	Database string
@@ -148,7 +150,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if s.locks.enabled {
 		s.log.Info().Msg("server is FerretDB: its updates are not atomic, so this process serialises updates per document")
 	}
-	if _, err := s.ensureIndexes(ctx); err != nil {
+	if s.caps, _, err = s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
