@@ -37,6 +37,7 @@ func (h *Handlers) UserBlock(ctx context.Context, c Caller, in *UserIDInput) (an
 	if err := h.Store.Block(ctx, c.UserID, in.UserID, h.Now()); err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheBlock, blockKey(c.UserID, in.UserID))
 	return ok(), nil
 }
 
@@ -48,6 +49,7 @@ func (h *Handlers) UserUnblock(ctx context.Context, c Caller, in *UserIDInput) (
 	if err := h.Store.Unblock(ctx, c.UserID, in.UserID); err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheBlock, blockKey(c.UserID, in.UserID))
 	return ok(), nil
 }
 

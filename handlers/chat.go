@@ -61,7 +61,7 @@ func (h *Handlers) createDirect(ctx context.Context, c Caller, otherID string) (
 	} else if err != nil {
 		return nil, err
 	}
-	if blocked, err := h.Store.IsBlocked(ctx, otherID, c.UserID); err != nil {
+	if blocked, err := h.isBlocked(ctx, otherID, c.UserID); err != nil {
 		return nil, err
 	} else if blocked {
 		return nil, utils.Forbidden("you cannot message this user")

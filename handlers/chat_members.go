@@ -30,6 +30,7 @@ func (h *Handlers) ChatUpdate(ctx context.Context, c Caller, in *ChatUpdateInput
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheChat, chat.ID)
 	return h.chatChanged(ctx, c, chat)
 }
 
@@ -86,6 +87,7 @@ func (h *Handlers) ChatParticipantsAdd(ctx context.Context, c Caller, in *ChatPa
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheChat, chat.ID)
 	for _, id := range added {
 		h.Emit.JoinChat(id, chat.ID)
 	}
@@ -130,6 +132,7 @@ func (h *Handlers) ChatParticipantsRemove(ctx context.Context, c Caller, in *Cha
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheChat, chat.ID)
 	h.removedFromChat(c, chat.ID, in.UserID)
 	return h.chatChanged(ctx, c, chat)
 }
@@ -177,6 +180,7 @@ func (h *Handlers) ChatAdminSet(ctx context.Context, c Caller, in *ChatAdminSetI
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheChat, chat.ID)
 	return h.chatChanged(ctx, c, chat)
 }
 
@@ -194,6 +198,7 @@ func (h *Handlers) ChatLeave(ctx context.Context, c Caller, in *ChatIDInput) (an
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheChat, chat.ID)
 	h.removedFromChat(c, chat.ID, c.UserID)
 	h.announceChat(ctx, c, chat, "chat:updated", chat.Participants)
 	return ok(), nil

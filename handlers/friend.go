@@ -60,7 +60,7 @@ func (h *Handlers) FriendRequestSend(ctx context.Context, c Caller, in *UserIDIn
 	if _, err := h.otherUser(ctx, c, in.UserID); err != nil {
 		return nil, err
 	}
-	if blocked, err := h.Store.IsBlocked(ctx, in.UserID, c.UserID); err != nil {
+	if blocked, err := h.isBlocked(ctx, in.UserID, c.UserID); err != nil {
 		return nil, err
 	} else if blocked {
 		return nil, utils.Forbidden("you cannot send this user a friend request")

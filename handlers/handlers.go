@@ -52,12 +52,15 @@ type Deps struct {
 	Typing   Typing
 	Now      func() time.Time
 	Log      zerolog.Logger
+	// Invalidate tells the other nodes to drop a cached entry (nil on a single node).
+	Invalidate func(kind, key string)
 }
 
 // Handlers implements every client → server event.
 type Handlers struct {
 	Deps
 	notify *notifier
+	cache  *readCache
 }
 
 // New builds the handlers.
@@ -65,7 +68,7 @@ func New(d Deps) *Handlers {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Handlers{Deps: d, notify: newNotifier()}
+	return &Handlers{Deps: d, notify: newNotifier(), cache: newReadCache()}
 }
 
 // Event is one client → server event: its name and the function that decodes, validates

@@ -40,13 +40,13 @@ func (in *MessageNewInput) Validate() error {
 
 // MessageNew answers message:new: store with the next seq, broadcast to the chat.
 func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput) (any, error) {
-	chat, err := h.memberChat(ctx, c.UserID, in.ChatID)
+	chat, err := h.cachedMemberChat(ctx, c.UserID, in.ChatID)
 	if err != nil {
 		return nil, err
 	}
 	if chat.Type == models.ChatDirect {
 		for _, other := range others(chat, c.UserID) {
-			if blocked, err := h.Store.IsBlocked(ctx, other, c.UserID); err != nil {
+			if blocked, err := h.isBlocked(ctx, other, c.UserID); err != nil {
 				return nil, err
 			} else if blocked {
 				return nil, utils.Forbidden("you cannot message this user")

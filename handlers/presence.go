@@ -51,6 +51,7 @@ func (h *Handlers) AnnouncePresence(ctx context.Context, userID string, online b
 		if err := h.Store.SetLastSeen(ctx, userID, at); err != nil {
 			h.Log.Warn().Err(err).Str("userId", userID).Msg("could not store lastSeen")
 		}
+		h.invalidate(CacheUser, userID)
 		lastSeen = models.FormatTimePtr(&at)
 	} else if u, err := h.Store.UserByID(ctx, userID); err == nil {
 		lastSeen = models.FormatTimePtr(u.LastSeen)

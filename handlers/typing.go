@@ -2,19 +2,25 @@ package handlers
 
 import (
 	"context"
+
+	"github.com/parley-chat/parley/models"
 )
 
 // TypingStart answers typing:start: the chat's other members see the typist (never the
 // typist's own sockets), until typing:stop, a message, the timeout, or their last socket
 // closing ends it.
 func (h *Handlers) TypingStart(ctx context.Context, c Caller, in *ChatIDInput) (any, error) {
-	if _, err := h.memberChat(ctx, c.UserID, in.ChatID); err != nil {
+	if _, err := h.cachedMemberChat(ctx, c.UserID, in.ChatID); err != nil {
 		return nil, err
 	}
-	u, err := h.Store.UserByID(ctx, c.UserID)
+	users, err := h.cachedUsers(ctx, []string{c.UserID})
 	if err != nil {
 		return nil, err
 	}
+	if len(users) == 0 {
+		return nil, models.ErrNotFound
+	}
+	u := users[0]
 	h.Typing.Start(in.ChatID, c.UserID)
 	h.Emit.ToChatExceptUser(in.ChatID, c.UserID, "typing:start", map[string]any{
 		"chatId": in.ChatID,
@@ -25,7 +31,7 @@ func (h *Handlers) TypingStart(ctx context.Context, c Caller, in *ChatIDInput) (
 
 // TypingStop answers typing:stop.
 func (h *Handlers) TypingStop(ctx context.Context, c Caller, in *ChatIDInput) (any, error) {
-	if _, err := h.memberChat(ctx, c.UserID, in.ChatID); err != nil {
+	if _, err := h.cachedMemberChat(ctx, c.UserID, in.ChatID); err != nil {
 		return nil, err
 	}
 	h.Typing.Stop(in.ChatID, c.UserID)

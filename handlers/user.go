@@ -121,6 +121,7 @@ func (h *Handlers) UserUpdate(ctx context.Context, c Caller, in *UserUpdateInput
 	if err != nil {
 		return nil, err
 	}
+	h.invalidate(CacheUser, c.UserID)
 	contacts, err := h.contacts(ctx, c.UserID)
 	if err != nil {
 		return nil, err

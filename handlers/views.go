@@ -54,7 +54,7 @@ func (h *Handlers) canSeePresence(ctx context.Context, viewer, target string) (b
 
 // usersByID loads users into a map.
 func (h *Handlers) usersByID(ctx context.Context, ids []string) (map[string]*models.User, error) {
-	users, err := h.Store.UsersByIDs(ctx, uniq(ids))
+	users, err := h.cachedUsers(ctx, uniq(ids))
 	if err != nil {
 		return nil, err
 	}

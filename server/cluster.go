@@ -20,7 +20,8 @@ import (
 // Cluster keys. Each node keeps a heartbeat key and a hash of its users' presence states;
 // state changes also go out on a channel so other nodes learn them at once.
 const (
-	presenceChannel = "parley:presence"
+	presenceChannel   = "parley:presence"
+	invalidateChannel = "parley:invalidate"
 	heartbeatEvery  = 5 * time.Second
 	heartbeatTTL    = 15 * time.Second
 )
@@ -42,6 +43,9 @@ type cluster struct {
 
 	mu    sync.Mutex
 	known map[string]struct{}
+
+	// onInvalidate drops a cache entry another node changed.
+	onInvalidate func(kind, key string)
 }
 
 func newCluster(parent context.Context, redisURL string, presence *utils.Presence, log zerolog.Logger) (*cluster, error) {
@@ -72,13 +76,17 @@ func (c *cluster) ping(ctx context.Context) error { return c.client.Ping(ctx).Er
 // start subscribes first, then reads the other nodes' current states, so no change falls
 // between the two; then heartbeats until close.
 func (c *cluster) start(wg *sync.WaitGroup) {
-	sub := c.client.Subscribe(c.ctx, presenceChannel)
+	sub := c.client.Subscribe(c.ctx, presenceChannel, invalidateChannel)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer sub.Close()
 		for msg := range sub.Channel() {
-			c.receive(msg.Payload)
+			if msg.Channel == invalidateChannel {
+				c.receiveInvalidation(msg.Payload)
+			} else {
+				c.receive(msg.Payload)
+			}
 		}
 	}()
 	go func() {
@@ -203,4 +211,21 @@ func (c *cluster) close() {
 	}
 	c.client.Del(ctx, nodeKey(c.node), presenceKey(c.node))
 	_ = c.client.Close()
+}
+
+// invalidate tells the other nodes to drop a cached entry ("<node>|<kind>|<key>").
+func (c *cluster) invalidate(kind, key string) {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	if err := c.client.Publish(ctx, invalidateChannel, c.node+"|"+kind+"|"+key).Err(); err != nil {
+		c.log.Warn().Err(err).Str("kind", kind).Msg("could not publish a cache invalidation; other nodes keep the entry until it expires")
+	}
+}
+
+func (c *cluster) receiveInvalidation(payload string) {
+	parts := strings.SplitN(payload, "|", 3)
+	if len(parts) != 3 || parts[0] == c.node || c.onInvalidate == nil {
+		return
+	}
+	c.onInvalidate(parts[1], parts[2])
 }

@@ -101,6 +101,10 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		Log:      log,
 	})
 	s.handlers = h
+	if s.cluster != nil {
+		h.Invalidate = s.cluster.invalidate
+		s.cluster.onInvalidate = h.DropCached
+	}
 	s.typing = utils.NewTyping(cfg.TypingTimeout, h.TypingStopped)
 	h.Typing = s.typing
 	s.presence.OnOnline = func(userID string) {
