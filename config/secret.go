@@ -35,21 +35,33 @@ func EnsureSecret(dbPath string) (string, error) {
 		return "", err
 	}
 	secret := base64.RawURLEncoding.EncodeToString(raw)
-	// O_EXCL: if two processes race on a fresh directory, one wins and the other reads it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return EnsureSecret(dbPath)
-	}
+	// Write a private temp file in full, then link it into place: the secret file appears
+	// complete or not at all, and if two processes race on a fresh directory, one link
+	// wins and the loser reads the winner's secret.
+	tmp, err := os.CreateTemp(dir, ".jwt-secret-*")
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.WriteString(secret + "\n"); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
 		return "", err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if _, err := tmp.WriteString(secret + "\n"); err != nil {
+		tmp.Close()
 		return "", err
 	}
-	return secret, f.Close()
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return EnsureSecret(dbPath)
+	} else if err != nil {
+		return "", err
+	}
+	return secret, nil
 }

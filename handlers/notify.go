@@ -118,10 +118,11 @@ func (h *Handlers) coverMessage(ctx context.Context, userID string, msg *models.
 	h.emitNotification(userID, n)
 }
 
-// storedCoverage returns the seq of the last message the user's unread message
+// storedCoverage returns the seq of the last message the user's newest message
 // notification for the chat names, or 0.
 func (h *Handlers) storedCoverage(ctx context.Context, userID, chatID string) (int64, error) {
-	list, err := h.Store.ListNotifications(ctx, userID, models.NotificationQuery{Limit: 200, UnreadOnly: true, Now: h.Now()})
+	// Read ones count too: a message a read notification named was notified already.
+	list, err := h.Store.ListNotifications(ctx, userID, models.NotificationQuery{Limit: 200, Now: h.Now()})
 	if err != nil {
 		return 0, err
 	}

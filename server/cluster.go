@@ -22,8 +22,8 @@ import (
 const (
 	presenceChannel   = "parley:presence"
 	invalidateChannel = "parley:invalidate"
-	heartbeatEvery  = 5 * time.Second
-	heartbeatTTL    = 15 * time.Second
+	heartbeatEvery    = 5 * time.Second
+	heartbeatTTL      = 15 * time.Second
 )
 
 func nodeKey(node string) string     { return "parley:node:" + node }

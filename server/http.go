@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -92,7 +93,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	if len(in.Password) < 8 || len(in.Password) > 256 {
+	if n := utf8.RuneCountInString(in.Password); n < 8 || len(in.Password) > 256 {
 		writeError(w, http.StatusBadRequest, utils.Invalid("password", "must be 8 to 256 characters"))
 		return
 	}

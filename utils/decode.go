@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -25,6 +26,9 @@ func DecodeStrict(raw []byte, dst any) error {
 	}
 	if trimmed[0] != '{' {
 		return Invalid("payload", "must be an object")
+	}
+	if err := exactFieldNames(trimmed, dst); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
@@ -97,4 +101,46 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	}
 	n.Value = &v
 	return nil
+}
+
+// exactFieldNames refuses top-level keys that match a field only case-insensitively:
+// encoding/json would accept {"NAME": …} for `json:"name"`, and let it override "name".
+func exactFieldNames(raw []byte, dst any) error {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil // the strict decode reports it
+	}
+	for key := range keys {
+		if !hasJSONField(t, key) {
+			return Invalid(key, "unknown field")
+		}
+	}
+	return nil
+}
+
+func hasJSONField(t reflect.Type, key string) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return true
+		}
+	}
+	return false
 }

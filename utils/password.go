@@ -58,7 +58,10 @@ func checkArgon2id(hash, password string) bool {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+	// Bounds keep a corrupt or hostile stored hash from panicking argon2 (t or p of 0) or
+	// allocating without limit (m is in KiB: at most 256 MiB).
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil ||
+		time < 1 || threads < 1 || memory < 8 || memory > 256*1024 || time > 100 {
 		return false
 	}
 	b64 := base64.RawStdEncoding

@@ -23,7 +23,7 @@ type Presence struct {
 	mu     sync.Mutex
 	grace  time.Duration
 	local  map[string]int
-	timers map[string]*time.Timer
+	timers map[string]*graceState
 	remote map[string]map[string]bool // userID → nodeID → connected (false: in grace there)
 
 	// Announce tells the other nodes about a local state change (nil on a single node).
@@ -34,9 +34,13 @@ type Presence struct {
 	OnOffline func(userID string, at time.Time)
 }
 
+// graceState is allocated before its timer, so the timer's callback can recognise its own
+// grace by identity without reading a variable Disconnect is still writing.
+type graceState struct{ timer *time.Timer }
+
 // NewPresence returns an empty tracker with the given reload grace.
 func NewPresence(grace time.Duration) *Presence {
-	return &Presence{grace: grace, local: map[string]int{}, timers: map[string]*time.Timer{}, remote: map[string]map[string]bool{}}
+	return &Presence{grace: grace, local: map[string]int{}, timers: map[string]*graceState{}, remote: map[string]map[string]bool{}}
 }
 
 // Connect records a new local socket of userID.
@@ -46,8 +50,8 @@ func (p *Presence) Connect(userID string) {
 	first := p.local[userID] == 1
 	wasOnline := false
 	if first {
-		if t, ok := p.timers[userID]; ok {
-			t.Stop()
+		if g, ok := p.timers[userID]; ok {
+			g.timer.Stop()
 			delete(p.timers, userID)
 			wasOnline = true
 		}
@@ -77,9 +81,9 @@ func (p *Presence) Disconnect(userID string) bool {
 		return false
 	}
 	delete(p.local, userID)
-	var timer *time.Timer
-	timer = time.AfterFunc(p.grace, func() { p.graceOver(userID, timer) })
-	p.timers[userID] = timer
+	g := &graceState{}
+	g.timer = time.AfterFunc(p.grace, func() { p.graceOver(userID, g) })
+	p.timers[userID] = g
 	announce := p.Announce
 	p.mu.Unlock()
 	if announce != nil {
@@ -88,9 +92,9 @@ func (p *Presence) Disconnect(userID string) bool {
 	return true
 }
 
-func (p *Presence) graceOver(userID string, timer *time.Timer) {
+func (p *Presence) graceOver(userID string, g *graceState) {
 	p.mu.Lock()
-	if p.timers[userID] != timer || p.local[userID] > 0 {
+	if p.timers[userID] != g || p.local[userID] > 0 {
 		p.mu.Unlock()
 		return // a socket came back, or a newer grace replaced this one
 	}
@@ -179,8 +183,8 @@ func (p *Presence) Connected(userID string) bool {
 func (p *Presence) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for u, t := range p.timers {
-		t.Stop()
+	for u, g := range p.timers {
+		g.timer.Stop()
 		delete(p.timers, u)
 	}
 }

@@ -11,16 +11,20 @@ import (
 type Typing struct {
 	mu      sync.Mutex
 	timeout time.Duration
-	states  map[typingKey]*time.Timer
+	states  map[typingKey]*typingState
 	byUser  map[string]map[string]struct{} // userID → chatIDs, for StopUser
 	onStop  func(chatID, userID string)
 }
 
 type typingKey struct{ chatID, userID string }
 
+// typingState is allocated before its timer, so the timer's callback can recognise its
+// own state by identity without reading a variable the starter is still writing.
+type typingState struct{ timer *time.Timer }
+
 // NewTyping returns an empty tracker.
 func NewTyping(timeout time.Duration, onStop func(chatID, userID string)) *Typing {
-	return &Typing{timeout: timeout, states: map[typingKey]*time.Timer{}, byUser: map[string]map[string]struct{}{}, onStop: onStop}
+	return &Typing{timeout: timeout, states: map[typingKey]*typingState{}, byUser: map[string]map[string]struct{}{}, onStop: onStop}
 }
 
 // Start begins or extends a typing state; it reports whether the state is new.
@@ -28,13 +32,13 @@ func (t *Typing) Start(chatID, userID string) bool {
 	k := typingKey{chatID, userID}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if timer, ok := t.states[k]; ok {
-		timer.Reset(t.timeout)
+	if st, ok := t.states[k]; ok {
+		st.timer.Reset(t.timeout)
 		return false
 	}
-	var timer *time.Timer
-	timer = time.AfterFunc(t.timeout, func() { t.expire(k, timer) })
-	t.states[k] = timer
+	st := &typingState{}
+	st.timer = time.AfterFunc(t.timeout, func() { t.expire(k, st) })
+	t.states[k] = st
 	chats := t.byUser[userID]
 	if chats == nil {
 		chats = map[string]struct{}{}
@@ -44,9 +48,9 @@ func (t *Typing) Start(chatID, userID string) bool {
 	return true
 }
 
-func (t *Typing) expire(k typingKey, timer *time.Timer) {
+func (t *Typing) expire(k typingKey, st *typingState) {
 	t.mu.Lock()
-	if t.states[k] != timer {
+	if t.states[k] != st {
 		t.mu.Unlock()
 		return // stopped or restarted meanwhile
 	}
@@ -57,8 +61,8 @@ func (t *Typing) expire(k typingKey, timer *time.Timer) {
 
 // remove drops a state; the caller holds mu.
 func (t *Typing) remove(k typingKey) {
-	if timer, ok := t.states[k]; ok {
-		timer.Stop()
+	if st, ok := t.states[k]; ok {
+		st.timer.Stop()
 		delete(t.states, k)
 	}
 	if chats := t.byUser[k.userID]; chats != nil {

@@ -78,12 +78,11 @@ func (w *writer) do(ctx context.Context, fn jobFunc) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-j.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	// Once queued, wait for the outcome even if ctx ends: the writer skips a job whose
+	// caller is gone before it starts, but one already running may still commit, and
+	// reporting failure for a committed write (or reading what the job writes while it
+	// runs) would be wrong.
+	return <-j.done
 }
 
 func (w *writer) loop() {

@@ -1,0 +1,163 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const secret32 = "0123456789abcdef0123456789abcdef"
+
+func TestLoadDefaultsWithAnEmptyEnvironment(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load with an empty environment: %v", err)
+	}
+	want := Config{
+		Port: 3000, Host: "0.0.0.0", SQLitePath: "./data/parley.db", SQLiteSync: "NORMAL",
+		MongoMaxPool: 10, MongoSelectTO: 5 * time.Second, MongoSocketTO: 45 * time.Second,
+		TokenTTL: 7 * 24 * time.Hour, LogLevel: "info", TypingTimeout: 5 * time.Second,
+		PresenceGrace: 5 * time.Second, MaxPayloadBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
+		RateEventsPerSec: 50, RateBurst: 300,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+	if c.Addr() != "0.0.0.0:3000" {
+		t.Fatalf("Addr = %q", c.Addr())
+	}
+}
+
+func TestLoadParsesEveryVariable(t *testing.T) {
+	pem := "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----"
+	c, err := Load(env(map[string]string{
+		"PORT":                                "8080",
+		"HOST":                                " 127.0.0.1 ",
+		"SQLITE_PATH":                         "/var/lib/parley/p.db",
+		"SQLITE_SYNCHRONOUS":                  "full",
+		"MONGODB_URI":                         "mongodb://h1:27017,h2:27017/chat?replicaSet=rs0",
+		"MONGODB_DB":                          "other",
+		"MONGODB_MAX_POOL_SIZE":               "50",
+		"MONGODB_SERVER_SELECTION_TIMEOUT_MS": "1500",
+		"MONGODB_SOCKET_TIMEOUT_MS":           "2500",
+		"REDIS_URL":                           "rediss://:pw@redis:6380/2",
+		"JWT_SECRET":                          secret32,
+		"JWT_PUBLIC_KEY":                      "\n" + pem + "\n",
+		"JWT_ISSUER":                          "https://id.example",
+		"JWT_AUDIENCE":                        "parley",
+		"JWT_TTL":                             "36h",
+		"CORS_ORIGINS":                        "https://a.example/, https://b.example ,,",
+		"LOG_LEVEL":                           "debug",
+		"AUTH_ALLOW_USER_ID":                  "true",
+		"TYPING_TIMEOUT_MS":                   "3000",
+		"PRESENCE_GRACE_MS":                   "7000",
+		"MAX_PAYLOAD_BYTES":                   "65536",
+		"SHUTDOWN_TIMEOUT_MS":                 "4000",
+		"RATE_LIMIT_PER_SEC":                  "12.5",
+		"RATE_LIMIT_BURST":                    "40",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Config{
+		Port: 8080, Host: "127.0.0.1", SQLitePath: "/var/lib/parley/p.db", SQLiteSync: "FULL",
+		MongoURI: "mongodb://h1:27017,h2:27017/chat?replicaSet=rs0", MongoDB: "other", MongoMaxPool: 50,
+		MongoSelectTO: 1500 * time.Millisecond, MongoSocketTO: 2500 * time.Millisecond,
+		RedisURL: "rediss://:pw@redis:6380/2", JWTSecret: secret32, JWTPublicKey: pem,
+		JWTIssuer: "https://id.example", JWTAudience: "parley", TokenTTL: 36 * time.Hour,
+		CORSOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: "debug",
+		AllowUserIDAuth: true, TypingTimeout: 3 * time.Second, PresenceGrace: 7 * time.Second,
+		MaxPayloadBytes: 65536, ShutdownTimeout: 4 * time.Second, RateEventsPerSec: 12.5, RateBurst: 40,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("parsed:\n got %+v\nwant %+v", c, want)
+	}
+	if c.Addr() != "127.0.0.1:8080" {
+		t.Fatalf("Addr = %q", c.Addr())
+	}
+}
+
+func TestLoadBadValuesNameTheirVariable(t *testing.T) {
+	cases := map[string]string{
+		"PORT":                                "http",
+		"SQLITE_SYNCHRONOUS":                  "OFF",
+		"MONGODB_MAX_POOL_SIZE":               "0",
+		"MONGODB_SERVER_SELECTION_TIMEOUT_MS": "-5",
+		"MONGODB_SOCKET_TIMEOUT_MS":           "5s",
+		"REDIS_URL":                           "http://redis:6379",
+		"JWT_SECRET":                          "short",
+		"JWT_TTL":                             "7 days",
+		"LOG_LEVEL":                           "verbose",
+		"AUTH_ALLOW_USER_ID":                  "maybe",
+		"TYPING_TIMEOUT_MS":                   "0",
+		"PRESENCE_GRACE_MS":                   "soon",
+		"MAX_PAYLOAD_BYTES":                   "10",
+		"SHUTDOWN_TIMEOUT_MS":                 "1.5",
+		"RATE_LIMIT_PER_SEC":                  "0",
+		"RATE_LIMIT_BURST":                    "-1",
+	}
+	for name, value := range cases {
+		_, err := Load(env(map[string]string{name: value}))
+		if err == nil {
+			t.Errorf("%s=%q was accepted", name, value)
+			continue
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %q does not name the variable", name, value, err)
+		}
+	}
+	for name, value := range map[string]string{"PORT": "65536", "JWT_TTL": "-1h", "MONGODB_MAX_POOL_SIZE": "10001"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: err = %v, want an error naming it", name, value, err)
+		}
+	}
+	// Every problem is reported at once, not only the first.
+	_, err := Load(env(map[string]string{"PORT": "x", "LOG_LEVEL": "loud"}))
+	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "LOG_LEVEL") {
+		t.Errorf("two bad variables: err = %v, want both named", err)
+	}
+}
+
+func TestLoadMongoRequiresAJWTSecret(t *testing.T) {
+	_, err := Load(env(map[string]string{"MONGODB_URI": "mongodb://localhost:27017/chat"}))
+	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Fatalf("MONGODB_URI without JWT_SECRET: err = %v, want an error naming JWT_SECRET", err)
+	}
+	if _, err := Load(env(map[string]string{"MONGODB_URI": "mongodb://localhost:27017/chat", "JWT_SECRET": secret32})); err != nil {
+		t.Fatalf("MONGODB_URI with JWT_SECRET: %v", err)
+	}
+	if _, err := Load(env(map[string]string{"MONGODB_URI": "postgres://localhost/chat", "JWT_SECRET": secret32})); err == nil || !strings.Contains(err.Error(), "MONGODB_URI") {
+		t.Fatalf("a non-mongodb URI: err = %v, want one naming MONGODB_URI", err)
+	}
+}
+
+func TestLoadMongoDatabaseFromTheURIPath(t *testing.T) {
+	for uri, want := range map[string]string{
+		"mongodb://localhost:27017/chat":                                    "chat",
+		"mongodb://u:p%40ss@h1:27017,h2:27017,h3:27017/prod?replicaSet=rs0": "prod",
+		"mongodb+srv://u:p@cluster0.abc.mongodb.net/app?retryWrites=true":   "app",
+	} {
+		c, err := Load(env(map[string]string{"MONGODB_URI": uri, "JWT_SECRET": secret32}))
+		if err != nil {
+			t.Errorf("%s: %v", uri, err)
+			continue
+		}
+		if c.MongoDB != want {
+			t.Errorf("%s: MongoDB = %q, want %q", uri, c.MongoDB, want)
+		}
+	}
+	// MONGODB_DB wins over the path.
+	c, err := Load(env(map[string]string{"MONGODB_URI": "mongodb://localhost/chat", "MONGODB_DB": "explicit", "JWT_SECRET": secret32}))
+	if err != nil || c.MongoDB != "explicit" {
+		t.Fatalf("MONGODB_DB set: db=%q err=%v", c.MongoDB, err)
+	}
+	// No database anywhere: refused, naming MONGODB_DB.
+	for _, uri := range []string{"mongodb://localhost:27017", "mongodb://localhost:27017/", "mongodb://localhost:27017/?replicaSet=rs0"} {
+		if _, err := Load(env(map[string]string{"MONGODB_URI": uri, "JWT_SECRET": secret32})); err == nil || !strings.Contains(err.Error(), "MONGODB_DB") {
+			t.Errorf("%s: err = %v, want an error naming MONGODB_DB", uri, err)
+		}
+	}
+}
