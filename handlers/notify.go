@@ -145,9 +145,11 @@ func (h *Handlers) storedCoverage(ctx context.Context, userID, chatID string) (i
 
 // CoverRecentMessages runs when a user's last socket has closed: messages others sent to
 // their chats in the window before the close may have been broadcast to a socket that was
-// already going away, so each is covered by a notification unless one already covers it.
-// This is what makes "delivered live or notified, never neither" hold across the race.
-func (h *Handlers) CoverRecentMessages(ctx context.Context, userID string, window time.Duration) {
+// already going away (or decided on while it still counted as connected), so each is
+// covered by a notification unless delivered(id) says it reached a socket well before the
+// close, or a notification already covers it. This is what makes "delivered live or
+// notified, never neither" hold across the race. delivered may be nil.
+func (h *Handlers) CoverRecentMessages(ctx context.Context, userID string, window time.Duration, delivered func(messageID string) bool) {
 	since := h.Now().Add(-window)
 	chats, err := h.Store.ChatsForUser(ctx, userID, nil, 0)
 	if err != nil {
@@ -164,7 +166,7 @@ func (h *Handlers) CoverRecentMessages(ctx context.Context, userID string, windo
 			continue
 		}
 		for _, m := range msgs {
-			if m.SenderID != userID && !m.Deleted && !m.CreatedAt.Before(since) {
+			if m.SenderID != userID && !m.Deleted && !m.CreatedAt.Before(since) && (delivered == nil || !delivered(m.ID)) {
 				h.coverMessage(ctx, userID, m)
 			}
 		}

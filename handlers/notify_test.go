@@ -96,7 +96,7 @@ func TestCoverRecentMessagesCoversOnce(t *testing.T) {
 	e.presence.Disconnect(bob.UserID)
 	e.rec.take()
 	ctx := context.Background()
-	e.h.CoverRecentMessages(ctx, bob.UserID, 3*time.Second)
+	e.h.CoverRecentMessages(ctx, bob.UserID, 3*time.Second, nil)
 	list := messageNotes(e, bob)
 	if len(list) != 1 || num(obj(list[0]["data"])["count"]) != 1 || obj(list[0]["data"])["lastMessageId"] != m["id"] {
 		t.Fatalf("after the sweep: %v, want one notification covering the message", list)
@@ -105,9 +105,9 @@ func TestCoverRecentMessagesCoversOnce(t *testing.T) {
 		t.Fatalf("notification:new = %v", got)
 	}
 	// Again: nothing new.
-	e.h.CoverRecentMessages(ctx, bob.UserID, 3*time.Second)
+	e.h.CoverRecentMessages(ctx, bob.UserID, 3*time.Second, nil)
 	// A restarted node (no memory) reads the coverage from the store.
-	e.rebuild().CoverRecentMessages(ctx, bob.UserID, 3*time.Second)
+	e.rebuild().CoverRecentMessages(ctx, bob.UserID, 3*time.Second, nil)
 	if list := messageNotes(e, bob); len(list) != 1 || num(obj(list[0]["data"])["count"]) != 1 {
 		t.Fatalf("repeated sweeps counted again: %v", list)
 	}
@@ -116,7 +116,7 @@ func TestCoverRecentMessagesCoversOnce(t *testing.T) {
 	}
 	// Ada's own message is never a notification for ada.
 	e.presence.Disconnect(ada.UserID)
-	e.h.CoverRecentMessages(ctx, ada.UserID, 3*time.Second)
+	e.h.CoverRecentMessages(ctx, ada.UserID, 3*time.Second, nil)
 	if len(messageNotes(e, ada)) != 0 {
 		t.Fatal("the sender was notified of her own message")
 	}
@@ -131,7 +131,7 @@ func TestCoverRecentMessagesAfterNotifyMessage(t *testing.T) {
 	e.send(ada, chatID, "two")
 	e.rec.take()
 	for _, h := range []*handlers.Handlers{e.h, e.rebuild()} {
-		h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second)
+		h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second, nil)
 	}
 	list := messageNotes(e, bob)
 	if len(list) != 1 || num(obj(list[0]["data"])["count"]) != 2 {
@@ -143,11 +143,11 @@ func TestCoverRecentMessagesAfterNotifyMessage(t *testing.T) {
 	// Messages older than the window are left alone; deleted ones too.
 	e.ok(bob, "notification:read", M{"all": true})
 	e.clock.advance(time.Minute)
-	e.h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second)
+	e.h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second, nil)
 	m := e.send(ada, chatID, "three") // notified by message:new
 	e.ok(bob, "notification:read", M{"all": true})
 	e.ok(ada, "message:delete", M{"messageId": m["id"]})
-	e.rebuild().CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second)
+	e.rebuild().CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second, nil)
 	if list := messageNotes(e, bob); len(list) != 0 {
 		t.Fatalf("old or deleted messages were covered again: %v", list)
 	}
@@ -162,7 +162,7 @@ func TestCoverRecentMessagesAfterTheNotificationWasRead(t *testing.T) {
 	e.connect(ada)
 	e.send(ada, chatID, "one") // bob offline: notified
 	e.ok(bob, "notification:read", M{"all": true})
-	e.h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second)
+	e.h.CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second, nil)
 	if list := messageNotes(e, bob); len(list) != 0 {
 		t.Fatalf("a message whose notification was read was notified again: %v", list)
 	}
@@ -177,7 +177,7 @@ func TestCoverRecentMessagesOnAnotherNodeAfterTheNotificationWasRead(t *testing.
 	e.connect(ada)
 	e.send(ada, chatID, "one") // bob offline: notified by this node
 	e.ok(bob, "notification:read", M{"all": true})
-	e.rebuild().CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second)
+	e.rebuild().CoverRecentMessages(context.Background(), bob.UserID, 3*time.Second, nil)
 	if list := messageNotes(e, bob); len(list) != 0 {
 		t.Fatalf("a message whose notification was read was notified again by another node: %v", list)
 	}

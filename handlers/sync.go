@@ -19,6 +19,9 @@ type SyncInput struct {
 
 // Validate checks the input.
 func (in *SyncInput) Validate() (err error) {
+	if in.Cursors == nil {
+		return utils.Invalid("cursors", "is required (an object of chatId → last seq held; {} for none)")
+	}
 	if in.limit, err = limit("limit", in.Limit, 200, 500); err != nil {
 		return err
 	}

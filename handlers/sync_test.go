@@ -50,8 +50,8 @@ func TestSyncCatchesUpFromCursors(t *testing.T) {
 	if len(arr(res["messages"])) != 0 {
 		t.Fatalf("cursors at the end returned %v", res["messages"])
 	}
-	// No cursors: only the chats.
-	res = e.ok(ada, "sync", nil)
+	// Empty cursors: only the chats.
+	res = e.ok(ada, "sync", M{"cursors": M{}})
 	if len(arr(res["chats"])) != 3 || len(arr(res["messages"])) != 0 || len(arr(res["truncated"])) != 0 {
 		t.Fatalf("sync {} = %v", res)
 	}

@@ -47,3 +47,6 @@ type ReplyView struct {
 	Text   string  `json:"text"`
 	Sender UserRef `json:"sender"`
 }
+
+// MessageID returns the id; the server uses it to recognise outgoing message packets.
+func (v MessageView) MessageID() string { return v.ID }

@@ -12,9 +12,9 @@ import (
 )
 
 // disconnectRaceWindow is how far back, when a user's last socket closes, messages are
-// checked for having been broadcast to a socket already on its way out. Loopback and LAN
-// round trips are far shorter; a slow mobile link may need more, at the cost of an extra
-// notification for messages that did arrive.
+// checked for having missed them: broadcast to a socket already on its way out, or decided
+// on while the user still counted as connected. Messages written to one of the user's
+// sockets more than deliveryWindow before the close count as delivered.
 const disconnectRaceWindow = 3 * time.Second
 
 // session is the per-socket state: who it is, its rate limit, and its token's expiry.
@@ -37,6 +37,13 @@ func (s *Server) onConnection(sock *socket.Socket) {
 		caller:  handlers.Caller{UserID: id.userID, SocketID: string(sock.Id())},
 		limiter: utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
 	}
+	sock.OnAnyOutgoing(func(args ...any) {
+		if len(args) == 2 && args[0] == "message:new" {
+			if msgID := messageIDOf(args[1]); msgID != "" {
+				s.deliveries.written(id.userID, msgID, time.Now())
+			}
+		}
+	})
 	sock.Join(append([]socket.Room{userRoom(id.userID)}, id.rooms...)...)
 	s.local.add(id.userID, sock)
 
@@ -67,8 +74,9 @@ func (s *Server) onConnection(sock *socket.Socket) {
 		if s.presence.Disconnect(id.userID) {
 			s.typing.StopUser(id.userID)
 			if !s.presence.Connected(id.userID) {
+				delivered := s.deliveries.takeDelivered(id.userID, time.Now().Add(-deliveryWindow))
 				s.goBackground(func(ctx context.Context) {
-					s.handlers.CoverRecentMessages(ctx, id.userID, disconnectRaceWindow)
+					s.handlers.CoverRecentMessages(ctx, id.userID, disconnectRaceWindow, delivered)
 				})
 			}
 		}

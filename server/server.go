@@ -38,6 +38,7 @@ type Server struct {
 	metrics         *metrics
 	presence        *utils.Presence
 	local           *localSockets
+	deliveries      *deliveries
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -59,6 +60,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		metrics:    newMetrics(),
 		presence:   utils.NewPresence(cfg.PresenceGrace),
 		local:      newLocalSockets(),
+		deliveries: newDeliveries(),
 		eventNames: map[string]struct{}{},
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
