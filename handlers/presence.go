@@ -9,16 +9,16 @@ import (
 
 // PresenceGetInput is the payload of presence:get.
 type PresenceGetInput struct {
-	UserIDs []string `json:"userIds"`
+	UserIDs []string `json:"userIds" msgpack:"userIds"`
 }
 
 // Validate checks the input.
 func (in *PresenceGetInput) Validate() error { return requireIDs("userIds", in.UserIDs, 1, 200) }
 
 type presenceEntry struct {
-	UserID   string  `json:"userId"`
-	Online   bool    `json:"online"`
-	LastSeen *string `json:"lastSeen"`
+	UserID   string  `json:"userId" msgpack:"userId"`
+	Online   bool    `json:"online" msgpack:"online"`
+	LastSeen *string `json:"lastSeen" msgpack:"lastSeen"`
 }
 
 // PresenceGet answers presence:get. Users the caller may not see (not themself, a friend

@@ -46,16 +46,16 @@ type ChatCursor struct {
 
 // ChatView is the wire shape of a chat (PROTOCOL.md `Chat`).
 type ChatView struct {
-	ID           string       `json:"id"`
-	Type         string       `json:"type"`
-	Name         *string      `json:"name"`
-	Participants []UserView   `json:"participants"`
-	Admins       []string     `json:"admins"`
-	CreatedBy    string       `json:"createdBy"`
-	CreatedAt    string       `json:"createdAt"`
-	LastActivity string       `json:"lastActivity"`
-	LastSeq      int64        `json:"lastSeq"`
-	LastMessage  *MessageView `json:"lastMessage"`
-	UnreadCount  int          `json:"unreadCount"`
-	ReadSeq      int64        `json:"readSeq"`
+	ID           string       `json:"id" msgpack:"id"`
+	Type         string       `json:"type" msgpack:"type"`
+	Name         *string      `json:"name" msgpack:"name"`
+	Participants []UserView   `json:"participants" msgpack:"participants"`
+	Admins       []string     `json:"admins" msgpack:"admins"`
+	CreatedBy    string       `json:"createdBy" msgpack:"createdBy"`
+	CreatedAt    string       `json:"createdAt" msgpack:"createdAt"`
+	LastActivity string       `json:"lastActivity" msgpack:"lastActivity"`
+	LastSeq      int64        `json:"lastSeq" msgpack:"lastSeq"`
+	LastMessage  *MessageView `json:"lastMessage" msgpack:"lastMessage"`
+	UnreadCount  int          `json:"unreadCount" msgpack:"unreadCount"`
+	ReadSeq      int64        `json:"readSeq" msgpack:"readSeq"`
 }

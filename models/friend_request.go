@@ -22,9 +22,9 @@ type FriendRequest struct {
 
 // FriendRequestView is the wire shape (PROTOCOL.md `FriendRequest`).
 type FriendRequestView struct {
-	ID        string   `json:"id"`
-	From      UserView `json:"from"`
-	To        UserView `json:"to"`
-	Status    string   `json:"status"`
-	CreatedAt string   `json:"createdAt"`
+	ID        string   `json:"id" msgpack:"id"`
+	From      UserView `json:"from" msgpack:"from"`
+	To        UserView `json:"to" msgpack:"to"`
+	Status    string   `json:"status" msgpack:"status"`
+	CreatedAt string   `json:"createdAt" msgpack:"createdAt"`
 }

@@ -28,24 +28,24 @@ type MessageQuery struct {
 
 // MessageView is the wire shape of a message (PROTOCOL.md `Message`).
 type MessageView struct {
-	ID        string     `json:"id"`
-	ChatID    string     `json:"chatId"`
-	Seq       int64      `json:"seq"`
-	Sender    UserRef    `json:"sender"`
-	Text      string     `json:"text"`
-	ReplyTo   *ReplyView `json:"replyTo"`
-	ClientID  *string    `json:"clientId"`
-	CreatedAt string     `json:"createdAt"`
-	EditedAt  *string    `json:"editedAt"`
-	Deleted   bool       `json:"deleted"`
+	ID        string     `json:"id" msgpack:"id"`
+	ChatID    string     `json:"chatId" msgpack:"chatId"`
+	Seq       int64      `json:"seq" msgpack:"seq"`
+	Sender    UserRef    `json:"sender" msgpack:"sender"`
+	Text      string     `json:"text" msgpack:"text"`
+	ReplyTo   *ReplyView `json:"replyTo" msgpack:"replyTo"`
+	ClientID  *string    `json:"clientId" msgpack:"clientId"`
+	CreatedAt string     `json:"createdAt" msgpack:"createdAt"`
+	EditedAt  *string    `json:"editedAt" msgpack:"editedAt"`
+	Deleted   bool       `json:"deleted" msgpack:"deleted"`
 }
 
 // ReplyView is the quoted message inside a reply.
 type ReplyView struct {
-	ID     string  `json:"id"`
-	Seq    int64   `json:"seq"`
-	Text   string  `json:"text"`
-	Sender UserRef `json:"sender"`
+	ID     string  `json:"id" msgpack:"id"`
+	Seq    int64   `json:"seq" msgpack:"seq"`
+	Text   string  `json:"text" msgpack:"text"`
+	Sender UserRef `json:"sender" msgpack:"sender"`
 }
 
 // MessageID returns the id; the server uses it to recognise outgoing message packets.

@@ -35,11 +35,11 @@ type NotificationQuery struct {
 
 // NotificationView is the wire shape (PROTOCOL.md `Notification`).
 type NotificationView struct {
-	ID        string         `json:"id"`
-	Type      string         `json:"type"`
-	Data      map[string]any `json:"data"`
-	Read      bool           `json:"read"`
-	CreatedAt string         `json:"createdAt"`
+	ID        string         `json:"id" msgpack:"id"`
+	Type      string         `json:"type" msgpack:"type"`
+	Data      map[string]any `json:"data" msgpack:"data"`
+	Read      bool           `json:"read" msgpack:"read"`
+	CreatedAt string         `json:"createdAt" msgpack:"createdAt"`
 }
 
 // View returns the wire shape of n.

@@ -14,22 +14,26 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
+// Wire shapes carry msgpack tags equal to their json tags: broadcasts to other nodes
+// travel through the Redis adapter as msgpack, and without them the receiving node would
+// emit Go field names ("ID", "Handle") to its clients.
+
 // UserView is the wire shape of a user (PROTOCOL.md `User`).
 type UserView struct {
-	ID       string  `json:"id"`
-	Handle   string  `json:"handle"`
-	Name     string  `json:"name"`
-	Image    *string `json:"image"`
-	Online   bool    `json:"online"`
-	LastSeen *string `json:"lastSeen"`
+	ID       string  `json:"id" msgpack:"id"`
+	Handle   string  `json:"handle" msgpack:"handle"`
+	Name     string  `json:"name" msgpack:"name"`
+	Image    *string `json:"image" msgpack:"image"`
+	Online   bool    `json:"online" msgpack:"online"`
+	LastSeen *string `json:"lastSeen" msgpack:"lastSeen"`
 }
 
 // UserRef is the short user shape embedded in messages.
 type UserRef struct {
-	ID     string  `json:"id"`
-	Handle string  `json:"handle"`
-	Name   string  `json:"name"`
-	Image  *string `json:"image"`
+	ID     string  `json:"id" msgpack:"id"`
+	Handle string  `json:"handle" msgpack:"handle"`
+	Name   string  `json:"name" msgpack:"name"`
+	Image  *string `json:"image" msgpack:"image"`
 }
 
 // Ref returns the short shape of u.

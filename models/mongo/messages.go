@@ -309,7 +309,8 @@ func (s *Store) fillHole(ctx context.Context, chat bson.ObjectID, seq int64, sen
 	now := ms(time.Now())
 	if err := s.insertTombstone(dctx, chat, seq, sender, now); err != nil {
 		s.log.Warn().Err(err).Str("chat", chat.Hex()).Int64("seq", seq).
-			Msg("could not fill an unused seq; the sweep will repair it")
+			Msg("could not fill an unused seq yet; retrying every second")
+		s.holes.add(chat, seq, sender)
 	}
 }
 

@@ -82,6 +82,8 @@ type Store struct {
 
 	stop      chan struct{}
 	sweepDone chan struct{}
+	holesDone chan struct{}
+	holes     pendingHoles
 	closeOnce sync.Once
 }
 
@@ -154,6 +156,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	go s.holeLoop()
 	if opts.SweepInterval > 0 {
 		go s.sweepLoop(opts.SweepInterval)
 	} else {
@@ -177,6 +180,7 @@ func newStore(client *mongo.Client, opts Options) *Store {
 		meta:          db.Collection(collMeta),
 		stop:          make(chan struct{}),
 		sweepDone:     make(chan struct{}),
+		holesDone:     make(chan struct{}),
 	}
 }
 
@@ -198,6 +202,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.sweepDone
+		<-s.holesDone
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err = s.client.Disconnect(ctx)
