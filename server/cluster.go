@@ -79,8 +79,12 @@ func (c *cluster) start(wg *sync.WaitGroup) {
 	sub := c.client.Subscribe(c.ctx, presenceChannel, invalidateChannel)
 	wg.Add(2)
 	go func() {
+		// The channel closes only when the subscription does: close it on shutdown.
+		<-c.ctx.Done()
+		_ = sub.Close()
+	}()
+	go func() {
 		defer wg.Done()
-		defer sub.Close()
 		for msg := range sub.Channel() {
 			if msg.Channel == invalidateChannel {
 				c.receiveInvalidation(msg.Payload)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -67,20 +68,34 @@ func (s *Server) onConnection(sock *socket.Socket) {
 
 	s.metrics.sockets.Inc()
 	s.presence.Connect(id.userID)
-	sock.On("disconnect", func(...any) {
-		s.local.remove(id.userID, sock)
-		sess.expiry.stop()
-		s.metrics.sockets.Dec()
-		if s.presence.Disconnect(id.userID) {
-			s.typing.StopUser(id.userID)
-			if !s.presence.Connected(id.userID) {
-				delivered := s.deliveries.takeDelivered(id.userID, time.Now().Add(-deliveryWindow))
-				s.goBackground(func(ctx context.Context) {
-					s.handlers.CoverRecentMessages(ctx, id.userID, disconnectRaceWindow, delivered)
-				})
-			}
-		}
-	})
+	// The library can emit "disconnect" twice when a close from the client and one from
+	// the transport race, and a socket closed during the handshake may never emit it;
+	// once-only teardown, also run below if the connection is already gone, keeps the
+	// per-user socket counts (and so presence) exact.
+	var teardown sync.Once
+	closeSession := func() { teardown.Do(func() { s.closeSession(sock, sess, id.userID) }) }
+	sock.On("disconnect", func(...any) { closeSession() })
+	if state := sock.Conn().ReadyState(); state == "closing" || state == "closed" {
+		closeSession()
+	}
+}
+
+// closeSession undoes onConnection for one socket: presence, typing, and when it was the
+// user's last socket anywhere, the notification sweep for messages that raced the close.
+func (s *Server) closeSession(sock *socket.Socket, sess *session, userID string) {
+	s.local.remove(userID, sock)
+	sess.expiry.stop()
+	s.metrics.sockets.Dec()
+	if !s.presence.Disconnect(userID) {
+		return
+	}
+	s.typing.StopUser(userID)
+	if !s.presence.Connected(userID) {
+		delivered := s.deliveries.takeDelivered(userID, time.Now().Add(-deliveryWindow))
+		s.goBackground(func(ctx context.Context) {
+			s.handlers.CoverRecentMessages(ctx, userID, disconnectRaceWindow, delivered)
+		})
+	}
 }
 
 func (s *Server) knownEvent(name string) bool {

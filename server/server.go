@@ -214,10 +214,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.backgroundMu.Lock()
 	s.backgroundDone = true
 	s.backgroundMu.Unlock()
+	if s.cluster != nil {
+		s.cluster.close() // cancels the cluster's goroutines, which background counts
+	}
 	s.cancelBase()
 	s.background.Wait()
-	if s.cluster != nil {
-		s.cluster.close()
-	}
 	return err
 }
