@@ -3,7 +3,7 @@
 // defaults, and presence/events across two nodes joined by Redis.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopServer } from '../lib/server.js';
+import { mongoMode, startServer, stopServer } from '../lib/server.js';
 import { connect } from '../lib/client.js';
 import { assertErr, assertUser, barrier, newUsers } from '../lib/fixtures.js';
 import { startCluster } from '../lib/cluster.js';
@@ -205,6 +205,38 @@ describe('single node', () => {
     assert.equal(pp.online, true);
   });
 
+  test('a user with a tab that stays open stays online while other tabs close during deliveries', { timeout: 60_000 }, async () => {
+    const [a, b, z] = await newUsers(srv, 3);
+    const a1 = await a.connect();
+    const keep = await b.connect(); // stays connected throughout
+    const z1 = await z.connect();
+    const chatId = (await a1.ok('chat:create', { type: 'direct', participantId: b.id })).chat.id;
+    await a1.ok('chat:create', { type: 'direct', participantId: z.id });
+    drainPresence(a1);
+    const m = mark(a1);
+    // 200 short-lived extra tabs of b, each closing while a message to b is on its way.
+    for (let i = 0; i < 200; i++) {
+      const tab = await b.connect();
+      const sent = a1.ok('message:new', { chatId, text: `churn ${i}` });
+      setTimeout(() => tab.close(), i % 4);
+      await sent;
+    }
+    // Positive control: z goes offline for good now; its offline comes one grace later,
+    // after any (wrong) offline for b caused by the churn above.
+    const offZ = a1.next('presence:update', presenceOf(z.id, false), 10_000);
+    z1.close();
+    await offZ;
+    await barrier(keep, chatId, [a1]);
+    assert.deepEqual(presenceSince(a1, m, b.id), [], 'b, with a tab connected all along, was reported offline');
+    assert.equal((await presenceMap(a1, [b.id])).get(b.id).online, true, 'presence:get: b has a connected tab');
+    assert.equal((await a1.ok('user:get', { userId: b.id })).user.online, true, 'user:get: b has a connected tab');
+    // And b, connected, gets no message notifications for what reached its open tab.
+    assert.equal(keep.received('message:new').length >= 200, true);
+    const notes = await keep.ok('notification:list', {});
+    assert.deepEqual(notes.notifications.filter((n) => n.type === 'message').map((n) => n.data.count), [],
+      'message notifications were stored for a user who had a socket connected');
+  });
+
   test('presence:get validates its payload', async () => {
     const [a] = await newUsers(srv, 1);
     const a1 = await a.connect();
@@ -252,7 +284,10 @@ describe('real defaults (PRESENCE_GRACE_MS and TYPING_TIMEOUT_MS unset: 5 s)', (
   });
 });
 
-describe('two nodes joined by Redis', () => {
+// In Mongo mode the store is FerretDB 1.24, whose updates are not atomic across processes
+// (Parley serialises them per document within one process only): several nodes need a
+// real MongoDB, so the multi-node tests run on SQLite (two processes, one WAL file).
+describe('two nodes joined by Redis', { skip: mongoMode && 'several nodes need a real MongoDB: FerretDB updates are not atomic across processes' }, () => {
   let cluster;
   let n1;
   let n2;
@@ -410,6 +445,9 @@ describe('two nodes joined by Redis', () => {
     }
     assert.ok(note, `no notification for the message sent while b had no socket: ${JSON.stringify(list)}`);
     assert.equal(note.data.chatId, chat.id);
-    assert.equal(note.data.count, 1);
+    // 1, or 2 if the server also counts 'live across nodes': it was delivered only moments
+    // before b's socket closed, and a server cannot know whether a packet written just before
+    // a close reached the client, so covering it too is how it keeps "live or notified".
+    assert.ok(note.data.count === 1 || note.data.count === 2, `count ${note.data.count}`);
   });
 });
