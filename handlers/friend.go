@@ -143,26 +143,24 @@ func (h *Handlers) acceptRequest(ctx context.Context, c Caller, r *models.Friend
 
 // FriendRequestDecline answers friend:request:decline (recipient only).
 func (h *Handlers) FriendRequestDecline(ctx context.Context, c Caller, in *RequestIDInput) (any, error) {
-	r, err := h.ownRequest(ctx, c, in.RequestID, true)
-	if err != nil {
-		return nil, err
-	}
-	if r, err = h.resolve(ctx, r, models.RequestDeclined); err != nil {
-		return nil, err
-	}
-	return h.requestResult(ctx, c, "friend:request:declined", r)
+	return h.endRequest(ctx, c, in.RequestID, true, models.RequestDeclined, "friend:request:declined")
 }
 
 // FriendRequestCancel answers friend:request:cancel (sender only).
 func (h *Handlers) FriendRequestCancel(ctx context.Context, c Caller, in *RequestIDInput) (any, error) {
-	r, err := h.ownRequest(ctx, c, in.RequestID, false)
+	return h.endRequest(ctx, c, in.RequestID, false, models.RequestCanceled, "friend:request:canceled")
+}
+
+// endRequest declines or cancels a pending request the caller may act on, and tells both.
+func (h *Handlers) endRequest(ctx context.Context, c Caller, id string, asRecipient bool, status, event string) (any, error) {
+	r, err := h.ownRequest(ctx, c, id, asRecipient)
 	if err != nil {
 		return nil, err
 	}
-	if r, err = h.resolve(ctx, r, models.RequestCanceled); err != nil {
+	if r, err = h.resolve(ctx, r, status); err != nil {
 		return nil, err
 	}
-	return h.requestResult(ctx, c, "friend:request:canceled", r)
+	return h.requestResult(ctx, c, event, r)
 }
 
 // FriendRequestList answers friend:request:list with the pending requests.
