@@ -56,3 +56,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+replace github.com/zishang520/socket.io/servers/socket/v3 => ./third_party/socket.io-servers-socket
