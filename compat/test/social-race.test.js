@@ -163,10 +163,11 @@ test(`${LANES * PER_LANE} disconnect-while-sending races: delivered live or noti
     + `${VARIANTS.map((v, k) => `${v} ${stats.byVariant[k].join('/')}`).join(', ')}\n`);
   assert.equal(stats.live + stats.notified + stats.neither.length, LANES * PER_LANE);
   assert.deepEqual(stats.neither.slice(0, 5), [], `${stats.neither.length} of ${LANES * PER_LANE} messages were neither delivered live nor notified (first 5 shown)`);
-  // Known, rare and not yet explained: about 1 in 1,000–2,000 fresh sockets is closed by
-  // the server ~1 ms after connecting (websocket 1006) when messages to the user race the
-  // previous socket's close. The client reconnects (the lanes above do, and the message is
-  // still delivered or notified); more than a handful would be a regression.
+  // A fresh socket closed by the server ~1 ms after connecting was a race in the Socket.IO
+  // library (CONNECT written before the socket was registered with its client; patched in
+  // third_party/socket.io-servers-socket). Drops are reported above; a handful is
+  // tolerated so that one stray transport fault on a loaded CI machine does not hide the
+  // real check (never neither), but more means the race is back.
   assert.ok(stats.dropped.length <= 3, `the server ended ${stats.dropped.length} of b's sockets by itself (first 5: ${JSON.stringify(stats.dropped.slice(0, 5))})`);
   assert.deepEqual(stats.noOffline.slice(0, 5), [], `${stats.noOffline.length} closes of b's only socket were never followed by presence:update offline (first 5 shown)`);
 });
