@@ -127,7 +127,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, utils.Invalid("handle", "handle and password are required"))
 		return
 	}
-	u, err := s.store.UserByHandle(r.Context(), strings.ToLower(in.Handle))
+	handle, now := strings.ToLower(in.Handle), time.Now()
+	if wait := s.logins.wait(handle, now); wait > 0 {
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": utils.CodeRateLimited,
+			"error": "too many failed logins for this handle, retry later", "retryAfterMs": wait.Milliseconds() + 1})
+		return
+	}
+	u, err := s.store.UserByHandle(r.Context(), handle)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		s.httpFailure(w, err)
 		return
@@ -136,10 +142,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		// Same work and same answer as a wrong password: the response says nothing about
 		// which handles exist.
 		utils.DummyPasswordCheck(in.Password)
+		s.logins.failed(handle, now)
 		writeError(w, http.StatusUnauthorized, utils.Errorf(utils.CodeUnauthorized, "wrong handle or password"))
 		return
 	}
 	if !utils.CheckPassword(u.PasswordHash, in.Password) {
+		s.logins.failed(handle, now)
 		writeError(w, http.StatusUnauthorized, utils.Errorf(utils.CodeUnauthorized, "wrong handle or password"))
 		return
 	}

@@ -39,6 +39,7 @@ type Server struct {
 	presence        *utils.Presence
 	local           *localSockets
 	deliveries      *deliveries
+	logins          *loginGuard
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -61,6 +62,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		presence:   utils.NewPresence(cfg.PresenceGrace),
 		local:      newLocalSockets(),
 		deliveries: newDeliveries(),
+		logins:     newLoginGuard(),
 		eventNames: map[string]struct{}{},
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
