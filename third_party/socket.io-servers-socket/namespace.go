@@ -339,20 +339,25 @@ func (n *namespace) _doConnect(socket *Socket, fn func(*Socket)) {
 	// fires before user-set events to prevent state order
 	// violations (such as a disconnection before the connection
 	// logic is complete)
-	// PARLEY PATCH: register the socket with its client before the CONNECT packet goes
-	// out. Upstream writes CONNECT first; a client that answers at once (any emit right
-	// after "connect") could then be read by the engine goroutine before the client knew
-	// the namespace, which Client.ondecoded treats as an invalid state and closes the
-	// connection ("transport close" about 1 ms after connecting). In Node the single
-	// thread hides this order; in Go it races.
+	// PARLEY PATCH: upstream writes the CONNECT packet first, then registers the socket
+	// with its client, then runs the "connection" handlers. In Go the client's answer to
+	// CONNECT is read on another goroutine, so (1) an emit right after "connect" could
+	// arrive before the client knew the namespace — Client.ondecoded calls that an invalid
+	// state and closes the connection — and (2) whatever the "connection" handlers set up
+	// (presence announced to other nodes, room joins) could lag behind the client's first
+	// moves. Here the socket is registered and marked connected, the handlers run, and only
+	// then does CONNECT go out. Broadcasts that reach the socket before CONNECT are
+	// buffered by socket.io-client until it connects.
 	if fn != nil {
 		fn(socket)
 	}
-	socket._onconnect()
+	socket._onconnectState()
 
 	// fire user-set events
 	n.EmitReserved("connect", socket)
 	n.EmitReserved("connection", socket)
+
+	socket._sendConnect()
 }
 
 // Whether to remove child namespaces that have no sockets connected to them

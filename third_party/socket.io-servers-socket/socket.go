@@ -459,11 +459,24 @@ func (s *Socket) leaveAll() {
 // Socket is added to namespace array before
 // call to join, so adapters can access it.
 func (s *Socket) _onconnect() {
-	socketLog.Debug("socket connected - writing packet")
+	s._onconnectState()
+	s._sendConnect()
+}
 
+// _onconnectState is the state half of _onconnect (PARLEY PATCH, see namespace.go).
+func (s *Socket) _onconnectState() {
+	socketLog.Debug("socket connected")
 	s.connected.Store(true)
-
 	s.Join(Room(s.id))
+}
+
+// _sendConnect is the packet half of _onconnect (PARLEY PATCH, see namespace.go). A socket
+// that a "connection" handler already disconnected gets no CONNECT.
+func (s *Socket) _sendConnect() {
+	if !s.Connected() {
+		return
+	}
+	socketLog.Debug("writing CONNECT packet")
 	if s.Conn().Protocol() == 3 {
 		s.packet(&parser.Packet{
 			Type: parser.CONNECT,
