@@ -111,10 +111,7 @@ func (in *MessageListInput) Validate() (err error) {
 		if *in.After < 0 {
 			return utils.Invalid("after", "must be a seq of at least 0")
 		}
-		in.query.After = *in.After
-		if in.query.After == 0 {
-			in.query.After = -1 // "from the first message"; 0 means unset to the store
-		}
+		in.query.After = afterCursor(*in.After)
 	}
 	if in.Before != nil && in.After != nil && *in.After >= *in.Before-1 {
 		in.query.Limit = 0 // an empty range: nothing lies strictly between the bounds
@@ -247,4 +244,13 @@ func (h *Handlers) MessageRead(ctx context.Context, c Caller, in *MessageReadInp
 		h.Emit.ToChat(chat.ID, c.SocketID, "message:read", map[string]any{"chatId": chat.ID, "userId": c.UserID, "readSeq": readSeq})
 	}
 	return map[string]any{"chatId": chat.ID, "readSeq": readSeq}, nil
+}
+
+// afterCursor turns a client's `after` seq into the store's After: a client's 0 means "from
+// the first message", which the store spells -1 because its 0 means "unset".
+func afterCursor(seq int64) int64 {
+	if seq == 0 {
+		return -1
+	}
+	return seq
 }

@@ -54,11 +54,7 @@ func (h *Handlers) Sync(ctx context.Context, c Caller, in *SyncInput) (any, erro
 		if !ok || cursor >= chat.LastSeq {
 			continue
 		}
-		after := cursor
-		if after == 0 {
-			after = -1 // from the first message; 0 means unset to the store
-		}
-		page, more, err := h.Store.ListMessages(ctx, chat.ID, models.MessageQuery{After: after, Limit: in.limit})
+		page, more, err := h.Store.ListMessages(ctx, chat.ID, models.MessageQuery{After: afterCursor(cursor), Limit: in.limit})
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -51,7 +50,8 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	for _, ev := range s.events {
 		sock.On(ev.Name, func(args ...any) { s.dispatch(sess, ev, args) })
 	}
-	sock.On("auth:refresh", func(args ...any) { s.refreshAuth(sock, sess, args) })
+	refresh := s.refreshEvent(sess)
+	sock.On(refresh.Name, func(args ...any) { s.dispatch(sess, refresh, args) })
 	sock.OnAny(func(args ...any) {
 		if len(args) == 0 {
 			return
@@ -103,38 +103,34 @@ func (s *Server) knownEvent(name string) bool {
 	return ok || name == "auth:refresh"
 }
 
+// refreshEvent is auth:refresh for one session: it goes through the same dispatch wrapper
+// as every other event (rate limit, strict decoding, one ack, metrics, drain).
+func (s *Server) refreshEvent(sess *session) handlers.Event {
+	return handlers.Event{Name: "auth:refresh", Handle: func(_ context.Context, _ handlers.Caller, raw []byte) (any, error) {
+		return s.refreshAuth(sess, raw)
+	}}
+}
+
 // refreshAuth handles auth:refresh: a fresh token for the same user moves the socket's
 // expiry to the new token's.
-func (s *Server) refreshAuth(sock *socket.Socket, sess *session, args []any) {
-	ack, payload := splitArgs(args)
-	reply := func(v map[string]any) {
-		if ack != nil {
-			ack([]any{v}, nil)
-		}
-	}
+func (s *Server) refreshAuth(sess *session, raw []byte) (any, error) {
 	var in struct {
 		Token string `json:"token"`
 	}
-	raw, _ := json.Marshal(payload)
 	if err := utils.DecodeStrict(raw, &in); err != nil {
-		appErr, _ := utils.AsAppError(err)
-		reply(errorAck(appErr))
-		return
+		return nil, err
 	}
 	if in.Token == "" {
-		reply(errorAck(utils.Invalid("token", "is required")))
-		return
+		return nil, utils.Invalid("token", "is required")
 	}
 	claims, err := s.tokens.Verify(in.Token)
 	if err != nil {
-		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is not valid")))
-		return
+		return nil, utils.Errorf(utils.CodeUnauthorized, "the token is not valid")
 	}
 	if userIDFor(claims) != sess.caller.UserID {
-		reply(errorAck(utils.Errorf(utils.CodeUnauthorized, "the token is for another user")))
-		return
+		return nil, utils.Errorf(utils.CodeUnauthorized, "the token is for another user")
 	}
 	exp := claims.ExpiresAt.Time
 	sess.expiry.reset(exp)
-	reply(successAck(map[string]any{"expiresAt": exp.UTC().Format(time.RFC3339)}))
+	return map[string]any{"expiresAt": exp.UTC().Format(time.RFC3339)}, nil
 }

@@ -78,10 +78,8 @@ func (s *Server) runHandler(sess *session, ev handlers.Event, payload any) (resu
 func splitArgs(args []any) (socket.Ack, any) {
 	var ack socket.Ack
 	if n := len(args); n > 0 {
+		// socket.Ack is an alias of func([]any, error), so this also matches plain funcs.
 		if fn, ok := args[n-1].(socket.Ack); ok {
-			ack = fn
-			args = args[:n-1]
-		} else if fn, ok := args[n-1].(func([]any, error)); ok {
 			ack = fn
 			args = args[:n-1]
 		}
