@@ -33,6 +33,9 @@ type Config struct {
 	TypingTimeout    time.Duration
 	PresenceGrace    time.Duration
 	MaxPayloadBytes  int64
+	MaxQueueBytes    int
+	PingInterval     time.Duration
+	PingTimeout      time.Duration
 	ShutdownTimeout  time.Duration
 	RateEventsPerSec float64
 	RateBurst        int
@@ -53,6 +56,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TypingTimeout:    5 * time.Second,
 		PresenceGrace:    5 * time.Second,
 		MaxPayloadBytes:  1 << 20,
+		MaxQueueBytes:    4 << 20,
+		PingInterval:     25 * time.Second,
+		PingTimeout:      20 * time.Second,
 		ShutdownTimeout:  10 * time.Second,
 		RateEventsPerSec: 50,
 		RateBurst:        300,
@@ -139,6 +145,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if maxPayload > 0 {
 		c.MaxPayloadBytes = int64(maxPayload)
 	}
+	integer("MAX_SEND_QUEUE_BYTES", &c.MaxQueueBytes, 64<<10, 1<<30)
+	millis("PING_INTERVAL_MS", &c.PingInterval)
+	millis("PING_TIMEOUT_MS", &c.PingTimeout)
 	millis("SHUTDOWN_TIMEOUT_MS", &c.ShutdownTimeout)
 	if v := strings.TrimSpace(getenv("RATE_LIMIT_PER_SEC")); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

@@ -21,7 +21,8 @@ func TestLoadDefaultsWithAnEmptyEnvironment(t *testing.T) {
 		MongoMaxPool: 10, MongoSelectTO: 5 * time.Second, MongoSocketTO: 45 * time.Second,
 		TokenTTL: 7 * 24 * time.Hour, LogLevel: "info", TypingTimeout: 5 * time.Second,
 		PresenceGrace: 5 * time.Second, MaxPayloadBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
-		RateEventsPerSec: 50, RateBurst: 300,
+		RateEventsPerSec: 50, RateBurst: 300, MaxQueueBytes: 4 << 20,
+		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -55,6 +56,9 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		"TYPING_TIMEOUT_MS":                   "3000",
 		"PRESENCE_GRACE_MS":                   "7000",
 		"MAX_PAYLOAD_BYTES":                   "65536",
+		"MAX_SEND_QUEUE_BYTES":                "1048576",
+		"PING_INTERVAL_MS":                    "10000",
+		"PING_TIMEOUT_MS":                     "5000",
 		"SHUTDOWN_TIMEOUT_MS":                 "4000",
 		"RATE_LIMIT_PER_SEC":                  "12.5",
 		"RATE_LIMIT_BURST":                    "40",
@@ -71,6 +75,7 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		CORSOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: "debug",
 		AllowUserIDAuth: true, TypingTimeout: 3 * time.Second, PresenceGrace: 7 * time.Second,
 		MaxPayloadBytes: 65536, ShutdownTimeout: 4 * time.Second, RateEventsPerSec: 12.5, RateBurst: 40,
+		MaxQueueBytes: 1 << 20, PingInterval: 10 * time.Second, PingTimeout: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("parsed:\n got %+v\nwant %+v", c, want)
@@ -95,6 +100,9 @@ func TestLoadBadValuesNameTheirVariable(t *testing.T) {
 		"TYPING_TIMEOUT_MS":                   "0",
 		"PRESENCE_GRACE_MS":                   "soon",
 		"MAX_PAYLOAD_BYTES":                   "10",
+		"MAX_SEND_QUEUE_BYTES":                "1k",
+		"PING_INTERVAL_MS":                    "-1",
+		"PING_TIMEOUT_MS":                     "0",
 		"SHUTDOWN_TIMEOUT_MS":                 "1.5",
 		"RATE_LIMIT_PER_SEC":                  "0",
 		"RATE_LIMIT_BURST":                    "-1",

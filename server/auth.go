@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
+	"github.com/parley-chat/parley/internal/socketio"
 	"github.com/parley-chat/parley/models"
 	"github.com/parley-chat/parley/utils"
 )
@@ -18,18 +18,19 @@ import (
 // identity is who a handshake authenticated, and until when.
 type identity struct {
 	userID    string
-	expiresAt time.Time     // zero for AUTH_ALLOW_USER_ID sessions, which do not expire
-	rooms     []socket.Room // the rooms of the user's chats, joined on connect
+	expiresAt time.Time // zero for AUTH_ALLOW_USER_ID sessions, which do not expire
+	rooms     []string  // the rooms of the user's chats, joined on connect
 }
 
 var errUnauthorized = errors.New("unauthorized")
 
-// authMiddleware refuses every handshake without a valid identity with connect_error
-// "UNAUTHORIZED" (and "UNAVAILABLE" while the store is down, so clients retry).
-func (s *Server) authMiddleware(sock *socket.Socket, next func(*socket.ExtendedError)) {
+// authorize admits a handshake with a valid identity and refuses every other with
+// connect_error "UNAUTHORIZED" (and "UNAVAILABLE" while the store is down, so clients
+// retry). It also loads the rooms the socket joins on connect.
+func (s *Server) authorize(hs *socketio.Handshake) (any, error) {
 	ctx, cancel := context.WithTimeout(s.baseCtx, 10*time.Second)
 	defer cancel()
-	id, err := s.authenticate(ctx, sock.Handshake())
+	id, err := s.authenticate(ctx, hs)
 	if err != nil {
 		code := utils.CodeUnauthorized
 		if errors.Is(err, models.ErrUnavailable) {
@@ -38,32 +39,55 @@ func (s *Server) authMiddleware(sock *socket.Socket, next func(*socket.ExtendedE
 			s.log.Error().Err(err).Msg("handshake failed")
 			code = utils.CodeInternal
 		}
-		next(socket.NewExtendedError(code, map[string]any{"code": code}))
-		return
+		return nil, connectRefusal(code)
 	}
 	if rooms, ok := s.local.siblingRooms(id.userID); ok {
 		id.rooms = rooms
 	} else {
 		chatIDs, err := s.store.ChatIDsForUser(ctx, id.userID)
 		if err != nil {
-			code := utils.CodeUnavailable
-			next(socket.NewExtendedError(code, map[string]any{"code": code}))
-			return
+			return nil, connectRefusal(utils.CodeUnavailable)
 		}
 		for _, chatID := range chatIDs {
 			id.rooms = append(id.rooms, chatRoom(chatID))
 		}
 	}
-	sock.SetData(id)
-	next(nil)
+	return id, nil
+}
+
+// connectRefusal is the connect_error a client sees: err.message and err.data.code.
+func connectRefusal(code string) error {
+	return &socketio.ConnectError{Message: code, Data: map[string]any{"code": code}}
+}
+
+// handshakeAuth is the part of the handshake's auth object Parley reads; other fields
+// are the client's business. Non-string values count as absent.
+type handshakeAuth struct {
+	token, userID string
+}
+
+func parseHandshakeAuth(raw []byte) handshakeAuth {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return handshakeAuth{}
+	}
+	str := func(k string) string {
+		var v string
+		if json.Unmarshal(fields[k], &v) != nil {
+			return ""
+		}
+		return v
+	}
+	return handshakeAuth{token: str("token"), userID: str("userId")}
 }
 
 // authenticate finds the token in auth.token, an Authorization: Bearer header or a token
 // query parameter (where Node servers commonly accept it), and resolves the user.
-func (s *Server) authenticate(ctx context.Context, hs *socket.Handshake) (*identity, error) {
-	token := handshakeToken(hs)
+func (s *Server) authenticate(ctx context.Context, hs *socketio.Handshake) (*identity, error) {
+	auth := parseHandshakeAuth(hs.Auth)
+	token := handshakeToken(hs, auth)
 	if token == "" {
-		if userID, ok := hs.Auth["userId"].(string); ok && s.cfg.AllowUserIDAuth && userID != "" {
+		if userID := auth.userID; s.cfg.AllowUserIDAuth && userID != "" {
 			if _, err := s.store.UserByID(ctx, userID); err != nil {
 				return nil, authStoreErr(err)
 			}
@@ -85,14 +109,14 @@ func (s *Server) authenticate(ctx context.Context, hs *socket.Handshake) (*ident
 	return &identity{userID: userID, expiresAt: claims.ExpiresAt.Time}, nil
 }
 
-func handshakeToken(hs *socket.Handshake) string {
-	if t, ok := hs.Auth["token"].(string); ok && t != "" {
+func handshakeToken(hs *socketio.Handshake, auth handshakeAuth) string {
+	if t := auth.token; t != "" {
 		return strings.TrimPrefix(t, "Bearer ")
 	}
-	if h := hs.Headers.Header().Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+	if h := hs.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	return hs.Query.Query().Get("token")
+	return hs.Query.Get("token")
 }
 
 // userIDFor is the user id a verified token names. A `sub` that is not an ObjectId (most

@@ -10,10 +10,9 @@ import (
 
 	rds "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-	"github.com/zishang520/socket.io/adapters/redis/v3"
-	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 
-	"github.com/parley-chat/parley/models"
+	"github.com/parley-chat/parley/internal/bus"
+	"github.com/parley-chat/parley/internal/socketio"
 	"github.com/parley-chat/parley/utils"
 )
 
@@ -29,13 +28,15 @@ const (
 func nodeKey(node string) string     { return "parley:node:" + node }
 func presenceKey(node string) string { return "parley:presence:" + node }
 
-// cluster joins nodes through Redis: the Socket.IO adapter carries room broadcasts and
-// room membership changes; the presence protocol here tells every node who is online
-// where. A node that stops heartbeating is forgotten.
+// cluster joins nodes through Redis: the bus carries room broadcasts and room membership
+// changes (in the format of Node's redis adapter); the presence protocol here tells every
+// node who is online where, and cache invalidations ride on the same bus. A node that
+// stops heartbeating is forgotten. Nothing here blocks an event: announcements and
+// invalidations are queued on the bus.
 type cluster struct {
 	node     string
 	client   *rds.Client
-	sio      *redis.RedisClient
+	bus      *bus.Bus
 	presence *utils.Presence
 	log      zerolog.Logger
 	ctx      context.Context
@@ -48,51 +49,47 @@ type cluster struct {
 	onInvalidate func(kind, key string)
 }
 
-func newCluster(parent context.Context, redisURL string, presence *utils.Presence, log zerolog.Logger) (*cluster, error) {
+func newCluster(parent context.Context, redisURL string, io *socketio.Server, presence *utils.Presence, log zerolog.Logger) (*cluster, error) {
 	opts, err := rds.ParseURL(redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	// Short timeouts: a frozen Redis must cost a pipeline a second or two, not the
+	// default minutes of TCP retries.
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = 2 * time.Second
+	opts.WriteTimeout = 2 * time.Second
+	opts.MaxRetries = -1
 	ctx, cancel := context.WithCancel(parent)
 	client := rds.NewClient(opts)
+	b := bus.New(bus.Options{Client: client, Server: io, Log: log})
 	c := &cluster{
-		node: models.NewID(), client: client, presence: presence, log: log,
+		node: b.UID(), client: client, bus: b, presence: presence, log: log,
 		ctx: ctx, cancel: cancel, known: map[string]struct{}{},
 	}
-	c.sio = redis.NewRedisClient(ctx, client)
-	c.sio.On("error", func(args ...any) {
-		log.Warn().Str("error", fmt.Sprint(args...)).Msg("redis adapter")
-	})
+	b.Handle(presenceChannel, c.receive)
+	b.Handle(invalidateChannel, c.receiveInvalidation)
+	io.SetBus(b)
 	presence.Announce = c.announce
 	return c, nil
 }
 
-func (c *cluster) adapterBuilder() *adapter.RedisAdapterBuilder {
-	return &adapter.RedisAdapterBuilder{Redis: c.sio, Opts: &adapter.RedisAdapterOptions{}}
+// ready is the readiness check: Redis answered the bus's last health ping.
+func (c *cluster) ready(context.Context) error {
+	if !c.bus.Connected() {
+		return fmt.Errorf("redis not answering")
+	}
+	return nil
 }
 
-func (c *cluster) ping(ctx context.Context) error { return c.client.Ping(ctx).Err() }
-
-// start subscribes first, then reads the other nodes' current states, so no change falls
-// between the two; then heartbeats until close.
+// start connects the bus, then reads the other nodes' current states (the presence
+// channel is subscribed first, so no change falls between the two), then heartbeats
+// until close.
 func (c *cluster) start(wg *sync.WaitGroup) {
-	sub := c.client.Subscribe(c.ctx, presenceChannel, invalidateChannel)
-	wg.Add(2)
-	go func() {
-		// The channel closes only when the subscription does: close it on shutdown.
-		<-c.ctx.Done()
-		_ = sub.Close()
-	}()
-	go func() {
-		defer wg.Done()
-		for msg := range sub.Channel() {
-			if msg.Channel == invalidateChannel {
-				c.receiveInvalidation(msg.Payload)
-			} else {
-				c.receive(msg.Payload)
-			}
-		}
-	}()
+	startCtx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	c.bus.Start(startCtx)
+	cancel()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		c.bootstrap()
@@ -109,23 +106,21 @@ func (c *cluster) start(wg *sync.WaitGroup) {
 	}()
 }
 
+// announce queues a local presence change for the cluster.
 func (c *cluster) announce(userID string, state int) {
-	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
-	defer cancel()
-	pipe := c.client.Pipeline()
-	if state == utils.PresenceGone {
-		pipe.HDel(ctx, presenceKey(c.node), userID)
-	} else {
-		pipe.HSet(ctx, presenceKey(c.node), userID, state)
-	}
-	pipe.Publish(ctx, presenceChannel, c.node+"|"+userID+"|"+strconv.Itoa(state))
-	if _, err := pipe.Exec(ctx); err != nil {
-		c.log.Warn().Err(err).Msg("could not announce presence to the cluster")
-	}
+	node := c.node
+	c.bus.Do(func(ctx context.Context, pipe rds.Pipeliner) {
+		if state == utils.PresenceGone {
+			pipe.HDel(ctx, presenceKey(node), userID)
+		} else {
+			pipe.HSet(ctx, presenceKey(node), userID, state)
+		}
+		pipe.Publish(ctx, presenceChannel, node+"|"+userID+"|"+strconv.Itoa(state))
+	})
 }
 
-func (c *cluster) receive(payload string) {
-	parts := strings.Split(payload, "|")
+func (c *cluster) receive(payload []byte) {
+	parts := strings.Split(string(payload), "|")
 	if len(parts) != 3 || parts[0] == c.node {
 		return
 	}
@@ -163,7 +158,7 @@ func (c *cluster) bootstrap() {
 		}
 	}
 	if err := iter.Err(); err != nil {
-		c.log.Warn().Err(err).Msg("could not read the cluster's presence")
+		c.log.Debug().Err(err).Msg("could not read the cluster's presence")
 	}
 }
 
@@ -203,12 +198,14 @@ func (c *cluster) heartbeat() {
 	}
 }
 
-// close removes this node from the cluster so the others forget its users at once.
+// close removes this node from the cluster so the others forget its users at once, and
+// stops the bus after what it has queued.
 func (c *cluster) close() {
 	c.cancel() // stop the heartbeat first, so it cannot write the keys back
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	// The sockets are closed by now; what the other nodes hold is what was announced.
+	c.bus.Close(ctx)
 	announced, _ := c.client.HKeys(ctx, presenceKey(c.node)).Result()
 	for _, user := range announced {
 		c.client.Publish(ctx, presenceChannel, c.node+"|"+user+"|"+strconv.Itoa(utils.PresenceGone))
@@ -219,15 +216,11 @@ func (c *cluster) close() {
 
 // invalidate tells the other nodes to drop a cached entry ("<node>|<kind>|<key>").
 func (c *cluster) invalidate(kind, key string) {
-	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
-	defer cancel()
-	if err := c.client.Publish(ctx, invalidateChannel, c.node+"|"+kind+"|"+key).Err(); err != nil {
-		c.log.Warn().Err(err).Str("kind", kind).Msg("could not publish a cache invalidation; other nodes keep the entry until it expires")
-	}
+	c.bus.Publish(invalidateChannel, []byte(c.node+"|"+kind+"|"+key))
 }
 
-func (c *cluster) receiveInvalidation(payload string) {
-	parts := strings.SplitN(payload, "|", 3)
+func (c *cluster) receiveInvalidation(payload []byte) {
+	parts := strings.SplitN(string(payload), "|", 3)
 	if len(parts) != 3 || parts[0] == c.node || c.onInvalidate == nil {
 		return
 	}

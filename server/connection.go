@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"sync"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
 	"github.com/parley-chat/parley/handlers"
+	"github.com/parley-chat/parley/internal/socketio"
 	"github.com/parley-chat/parley/utils"
 )
 
@@ -19,70 +17,47 @@ const disconnectRaceWindow = 3 * time.Second
 
 // session is the per-socket state: who it is, its rate limit, and its token's expiry.
 type session struct {
-	caller  handlers.Caller
-	limiter *utils.RateLimiter
-	expiry  *expiryTimer
+	caller      handlers.Caller
+	limiter     *utils.RateLimiter
+	expiry      *expiryTimer
+	connectedAt time.Time
 }
 
-// onConnection wires a freshly authenticated socket: it joins its user room and the rooms
-// of all its user's chats (loaded during the handshake, so no I/O delays the handlers'
-// registration), then every event handler.
-func (s *Server) onConnection(sock *socket.Socket) {
+// onConnection wires a freshly authorized socket: it joins its user room and the rooms of
+// all its user's chats (loaded during the handshake), before the client is told it is
+// connected, so nothing it emits or is sent can miss them.
+func (s *Server) onConnection(sock *socketio.Socket) {
 	id, ok := sock.Data().(*identity)
 	if !ok {
 		sock.Disconnect(true)
 		return
 	}
 	sess := &session{
-		caller:  handlers.Caller{UserID: id.userID, SocketID: string(sock.Id())},
-		limiter: utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
+		caller:      handlers.Caller{UserID: id.userID, SocketID: sock.ID()},
+		limiter:     utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
+		connectedAt: time.Now(),
 	}
-	sock.OnAnyOutgoing(func(args ...any) {
-		if len(args) == 2 && args[0] == "message:new" {
-			if msgID := messageIDOf(args[1]); msgID != "" {
-				s.deliveries.written(id.userID, msgID, time.Now())
-			}
-		}
-	})
-	sock.Join(append([]socket.Room{userRoom(id.userID)}, id.rooms...)...)
+	sock.SetData(sess)
+	sock.Join(append([]string{userRoom(id.userID)}, id.rooms...)...)
 	s.local.add(id.userID, sock)
-
-	for _, ev := range s.events {
-		sock.On(ev.Name, func(args ...any) { s.dispatch(sess, ev, args) })
-	}
-	refresh := s.refreshEvent(sess)
-	sock.On(refresh.Name, func(args ...any) { s.dispatch(sess, refresh, args) })
-	sock.OnAny(func(args ...any) {
-		if len(args) == 0 {
-			return
-		}
-		if name, ok := args[0].(string); ok && !s.knownEvent(name) {
-			unknownEvent(name, args[1:])
-		}
-	})
 	sess.expiry = newExpiryTimer(func() {
-		_ = sock.Emit("auth:expired", map[string]any{})
+		_ = sock.EmitJSON("auth:expired", struct{}{})
 		sock.Disconnect(true)
 	})
 	sess.expiry.reset(id.expiresAt)
-
 	s.metrics.sockets.Inc()
 	s.presence.Connect(id.userID)
-	// The library can emit "disconnect" twice when a close from the client and one from
-	// the transport race, and a socket closed during the handshake may never emit it;
-	// once-only teardown, also run below if the connection is already gone, keeps the
-	// per-user socket counts (and so presence) exact.
-	var teardown sync.Once
-	closeSession := func() { teardown.Do(func() { s.closeSession(sock, sess, id.userID) }) }
-	sock.On("disconnect", func(...any) { closeSession() })
-	if state := sock.Conn().ReadyState(); state == "closing" || state == "closed" {
-		closeSession()
-	}
 }
 
-// closeSession undoes onConnection for one socket: presence, typing, and when it was the
-// user's last socket anywhere, the notification sweep for messages that raced the close.
-func (s *Server) closeSession(sock *socket.Socket, sess *session, userID string) {
+// onDisconnect undoes onConnection (the engine calls it once per socket): presence,
+// typing, and when it was the user's last socket anywhere, the notification sweep for
+// messages that raced the close.
+func (s *Server) onDisconnect(sock *socketio.Socket, _ string) {
+	sess, ok := sock.Data().(*session)
+	if !ok {
+		return
+	}
+	userID := sess.caller.UserID
 	s.local.remove(userID, sock)
 	sess.expiry.stop()
 	s.metrics.sockets.Dec()
@@ -91,16 +66,35 @@ func (s *Server) closeSession(sock *socket.Socket, sess *session, userID string)
 	}
 	s.typing.StopUser(userID)
 	if !s.presence.Connected(userID) {
-		delivered := s.deliveries.takeDelivered(userID, time.Now().Add(-deliveryWindow))
+		delivered := s.deliveries.deliveredTo(sess.connectedAt, time.Now().Add(-deliveryWindow))
 		s.goBackground(func(ctx context.Context) {
 			s.handlers.CoverRecentMessages(ctx, userID, disconnectRaceWindow, delivered)
 		})
 	}
 }
 
-func (s *Server) knownEvent(name string) bool {
-	_, ok := s.eventNames[name]
-	return ok || name == "auth:refresh"
+// onDelivered notes message:new broadcasts that reached sockets here (their Tag is the
+// message id).
+func (s *Server) onDelivered(opts socketio.BroadcastOptions, _ int) {
+	s.deliveries.written(opts.Tag, time.Now())
+}
+
+// onEvent routes one client event to its handler through the dispatch wrapper.
+func (s *Server) onEvent(sock *socketio.Socket, e *socketio.Event) {
+	sess, ok := sock.Data().(*session)
+	if !ok {
+		return
+	}
+	if e.Name == "auth:refresh" {
+		s.dispatch(sess, s.refreshEvent(sess), e)
+		return
+	}
+	ev, ok := s.eventsByName[e.Name]
+	if !ok {
+		unknownEvent(e)
+		return
+	}
+	s.dispatch(sess, ev, e)
 }
 
 // refreshEvent is auth:refresh for one session: it goes through the same dispatch wrapper

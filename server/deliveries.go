@@ -13,71 +13,58 @@ import (
 // recipients get the event itself and no notification).
 const deliveryWindow = time.Second
 
-// deliveryLogSize bounds what is remembered per user: the newest message:new packets.
-const deliveryLogSize = 256
+// deliveryRetention is how long a delivery is remembered: longer than the window the
+// disconnect check looks back over.
+const deliveryRetention = 10 * time.Second
 
-// deliveries remembers, per user with sockets on this node, when recent message:new
-// packets were written to them, until the sweep after their last socket closes has used it.
+// deliveries remembers when each recent message:new broadcast was first queued to this
+// node's sockets (whether it was sent here or came from another node). It is noted once
+// per broadcast, not per recipient: a socket that was in the chat's room when the
+// message went out got it.
 type deliveries struct {
-	mu     sync.Mutex
-	byUser map[string]*deliveryLog
+	mu        sync.Mutex
+	at        map[string]time.Time
+	lastPrune time.Time
 }
 
-type deliveryLog struct {
-	ids  [deliveryLogSize]string
-	at   [deliveryLogSize]time.Time
-	next int
-}
+func newDeliveries() *deliveries { return &deliveries{at: map[string]time.Time{}} }
 
-func newDeliveries() *deliveries { return &deliveries{byUser: map[string]*deliveryLog{}} }
-
-// written records that message id went out to one of userID's sockets at t.
-func (d *deliveries) written(userID, id string, t time.Time) {
+// written records that message id went out to this node's sockets at t.
+func (d *deliveries) written(id string, t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l := d.byUser[userID]
-	if l == nil {
-		l = &deliveryLog{}
-		d.byUser[userID] = l
+	if _, ok := d.at[id]; !ok {
+		d.at[id] = t
 	}
-	l.ids[l.next], l.at[l.next] = id, t
-	l.next = (l.next + 1) % deliveryLogSize
-}
-
-// takeDelivered removes userID's log and returns a test for "written before cutoff".
-func (d *deliveries) takeDelivered(userID string, cutoff time.Time) func(string) bool {
-	d.mu.Lock()
-	l := d.byUser[userID]
-	delete(d.byUser, userID)
-	d.mu.Unlock()
-	early := map[string]struct{}{}
-	if l != nil {
-		for i, id := range l.ids {
-			if id != "" && l.at[i].Before(cutoff) {
-				early[id] = struct{}{}
+	if t.Sub(d.lastPrune) > time.Second {
+		d.lastPrune = t
+		for k, v := range d.at {
+			if t.Sub(v) > deliveryRetention {
+				delete(d.at, k)
 			}
 		}
 	}
+}
+
+// deliveredTo returns a test for "reached a socket that connected at connectedAt, before
+// cutoff".
+func (d *deliveries) deliveredTo(connectedAt, cutoff time.Time) func(string) bool {
 	return func(id string) bool {
-		_, ok := early[id]
-		return ok
+		d.mu.Lock()
+		t, ok := d.at[id]
+		d.mu.Unlock()
+		return ok && !t.Before(connectedAt) && t.Before(cutoff)
 	}
 }
 
-// messageIDOf extracts the message id of an outgoing message:new payload: the local
-// shape (a models.MessageView inside a map) or, for packets relayed from another node
-// through Redis, the decoded JSON.
+// messageIDOf extracts the message id of an outgoing message:new payload.
 func messageIDOf(payload any) string {
 	m, ok := payload.(map[string]any)
 	if !ok {
 		return ""
 	}
-	switch msg := m["message"].(type) {
-	case interface{ MessageID() string }:
+	if msg, ok := m["message"].(interface{ MessageID() string }); ok {
 		return msg.MessageID()
-	case map[string]any:
-		id, _ := msg["id"].(string)
-		return id
 	}
 	return ""
 }

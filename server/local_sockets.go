@@ -1,40 +1,41 @@
 package server
 
 import (
+	"strings"
 	"sync"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/parley-chat/parley/internal/socketio"
 )
 
 // localSockets indexes this node's sockets by user. A user's second tab copies the rooms of
 // a tab already here instead of asking the store: those rooms are kept current by every
-// membership change (through the adapter, from any node), so a user with many tabs costs
-// the store nothing per connect.
+// membership change (through the cluster bus, from any node), so a user with many tabs
+// costs the store nothing per connect.
 type localSockets struct {
 	mu     sync.Mutex
-	byUser map[string]map[socket.SocketId]*socket.Socket
+	byUser map[string]map[*socketio.Socket]struct{}
 }
 
 func newLocalSockets() *localSockets {
-	return &localSockets{byUser: map[string]map[socket.SocketId]*socket.Socket{}}
+	return &localSockets{byUser: map[string]map[*socketio.Socket]struct{}{}}
 }
 
-func (l *localSockets) add(userID string, s *socket.Socket) {
+func (l *localSockets) add(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m := l.byUser[userID]
 	if m == nil {
-		m = map[socket.SocketId]*socket.Socket{}
+		m = map[*socketio.Socket]struct{}{}
 		l.byUser[userID] = m
 	}
-	m[s.Id()] = s
+	m[s] = struct{}{}
 }
 
-func (l *localSockets) remove(userID string, s *socket.Socket) {
+func (l *localSockets) remove(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if m := l.byUser[userID]; m != nil {
-		delete(m, s.Id())
+		delete(m, s)
 		if len(m) == 0 {
 			delete(l.byUser, userID)
 		}
@@ -50,10 +51,10 @@ func (l *localSockets) has(userID string) bool {
 
 // siblingRooms returns the chat rooms of a connected socket of userID, or false if the
 // user has none here.
-func (l *localSockets) siblingRooms(userID string) ([]socket.Room, bool) {
+func (l *localSockets) siblingRooms(userID string) ([]string, bool) {
 	l.mu.Lock()
-	var sibling *socket.Socket
-	for _, s := range l.byUser[userID] {
+	var sibling *socketio.Socket
+	for s := range l.byUser[userID] {
 		if s.Connected() {
 			sibling = s
 			break
@@ -63,9 +64,9 @@ func (l *localSockets) siblingRooms(userID string) ([]socket.Room, bool) {
 	if sibling == nil {
 		return nil, false
 	}
-	var rooms []socket.Room
-	for _, r := range sibling.Rooms().Keys() {
-		if len(r) > 5 && r[:5] == "chat:" {
+	var rooms []string
+	for _, r := range sibling.Rooms() {
+		if strings.HasPrefix(r, "chat:") {
 			rooms = append(rooms, r)
 		}
 	}

@@ -14,6 +14,8 @@ type metrics struct {
 	events   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	sockets  prometheus.Gauge
+	// slowConsumers counts connections closed because they stopped reading.
+	slowConsumers prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -29,8 +31,11 @@ func newMetrics() *metrics {
 		sockets: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parley_connected_sockets", Help: "Sockets connected to this node.",
 		}),
+		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_slow_consumers_total", Help: "Connections closed because their send queue outgrew MAX_SEND_QUEUE_BYTES.",
+		}),
 	}
-	m.registry.MustRegister(m.events, m.latency, m.sockets,
+	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/handlers"
+	"github.com/parley-chat/parley/internal/engineio"
+	"github.com/parley-chat/parley/internal/socketio"
 	"github.com/parley-chat/parley/models"
 	"github.com/parley-chat/parley/utils"
 )
@@ -33,7 +33,8 @@ type Server struct {
 	log             zerolog.Logger
 	store           models.Store
 	tokens          *utils.Tokens
-	io              *socket.Server
+	io              *socketio.Server
+	ns              *socketio.Namespace
 	http            *http.Server
 	metrics         *metrics
 	presence        *utils.Presence
@@ -46,8 +47,7 @@ type Server struct {
 	background      sync.WaitGroup
 	backgroundMu    sync.Mutex
 	backgroundDone  bool
-	events          []handlers.Event
-	eventNames      map[string]struct{}
+	eventsByName    map[string]handlers.Event
 	readinessChecks []readinessCheck
 	inflight        inflight
 	baseCtx         context.Context
@@ -58,49 +58,55 @@ type Server struct {
 func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolog.Logger) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, store: store, tokens: tokens,
-		metrics:    newMetrics(),
-		presence:   utils.NewPresence(cfg.PresenceGrace),
-		local:      newLocalSockets(),
-		deliveries: newDeliveries(),
-		logins:     newLoginGuard(),
-		eventNames: map[string]struct{}{},
+		metrics:      newMetrics(),
+		presence:     utils.NewPresence(cfg.PresenceGrace),
+		local:        newLocalSockets(),
+		deliveries:   newDeliveries(),
+		logins:       newLoginGuard(),
+		eventsByName: map[string]handlers.Event{},
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 
-	opts := socket.DefaultServerOptions()
-	opts.SetPingInterval(25 * time.Second)
-	opts.SetPingTimeout(20 * time.Second)
-	opts.SetMaxHttpBufferSize(cfg.MaxPayloadBytes)
-	opts.SetConnectTimeout(45 * time.Second)
-	opts.SetServeClient(false)
-	opts.SetCors(&types.Cors{Origin: s.corsOrigin(), Credentials: true})
-	opts.SetAllowRequest(func(ctx *types.HttpContext) error {
-		if origin := ctx.Headers().Peek("Origin"); origin != "" && !s.originAllowed(origin) {
-			return errors.New("origin not allowed")
-		}
-		return nil
+	eopts := engineio.Options{
+		PingInterval:  cfg.PingInterval,
+		PingTimeout:   cfg.PingTimeout,
+		MaxPayload:    int(cfg.MaxPayloadBytes),
+		MaxQueueBytes: cfg.MaxQueueBytes,
+		OnSlowConsumer: func(c *engineio.Conn, queued int) {
+			s.metrics.slowConsumers.Inc()
+			log.Warn().Str("sid", c.ID()).Int("queuedBytes", queued).Msg("closed a connection that stopped reading (slow consumer)")
+		},
+	}
+	if len(cfg.CORSOrigins) > 0 {
+		eopts.AllowOrigin = s.originAllowed
+	}
+	s.io = socketio.NewServer(socketio.Options{
+		Engine:         eopts,
+		ConnectTimeout: 45 * time.Second,
+		OnPanic: func(err error) {
+			log.Error().Err(err).Msg("socket callback panicked; connection closed")
+		},
+	})
+	s.ns = s.io.Namespace("/", socketio.Handlers{
+		Authorize:    s.authorize,
+		Connected:    s.onConnection,
+		Event:        s.onEvent,
+		Disconnected: s.onDisconnect,
+		Delivered:    s.onDelivered,
 	})
 	if cfg.RedisURL != "" {
-		c, err := newCluster(s.baseCtx, cfg.RedisURL, s.presence, log)
+		c, err := newCluster(s.baseCtx, cfg.RedisURL, s.io, s.presence, log)
 		if err != nil {
 			s.cancelBase()
 			return nil, err
 		}
 		s.cluster = c
-		opts.SetAdapter(c.adapterBuilder())
-		s.readinessChecks = append(s.readinessChecks, readinessCheck{name: "redis", ping: c.ping})
+		s.readinessChecks = append(s.readinessChecks, readinessCheck{name: "redis", ping: c.ready})
 	}
-	s.io = socket.NewServer(nil, opts)
-	s.io.Use(s.authMiddleware)
-	s.io.On("connection", func(args ...any) {
-		if sock, ok := args[0].(*socket.Socket); ok {
-			s.onConnection(sock)
-		}
-	})
 
 	h := handlers.New(handlers.Deps{
 		Store:    store,
-		Emit:     emitter{io: s.io},
+		Emit:     emitter{ns: s.ns},
 		Presence: s.presence,
 		Log:      log,
 	})
@@ -117,12 +123,11 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	s.presence.OnOffline = func(userID string, at time.Time) {
 		s.goBackground(func(ctx context.Context) { h.AnnouncePresence(ctx, userID, false, at) })
 	}
-	s.events = h.Events()
-	for _, ev := range s.events {
-		s.eventNames[ev.Name] = struct{}{}
+	for _, ev := range h.Events() {
+		s.eventsByName[ev.Name] = ev
 	}
 	s.http = &http.Server{
-		Handler:           s.routes(s.io.ServeHandler(opts)),
+		Handler:           s.routes(s.io),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
@@ -174,14 +179,6 @@ func (s *Server) sweepNotifications() {
 	}
 }
 
-// corsOrigin is the Socket.IO CORS setting: every origin in development, else the list.
-func (s *Server) corsOrigin() any {
-	if len(s.cfg.CORSOrigins) == 0 {
-		return true
-	}
-	return s.cfg.CORSOrigins
-}
-
 // Serve accepts connections on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	err := s.http.Serve(l)
@@ -209,7 +206,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn().Msg("shutdown: in-flight events did not finish in time")
 	}
 	// Closing the sockets also ends the long-polling requests http.Shutdown waits for.
-	s.io.Close(nil)
+	s.io.Close()
 	err := <-httpDone
 	s.typing.Close()
 	s.presence.Close()

@@ -1,0 +1,418 @@
+package engineio
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// readBufferSize is the read buffer of an idle WebSocket: small messages arrive in one
+// read; larger payloads are read straight into their own buffer.
+const readBufferSize = 512
+
+// wsTransport is one WebSocket connection. Only its writer goroutine writes to conn once
+// it is the session's transport; before that (while probing) only its reader does.
+type wsTransport struct {
+	conn net.Conn
+	br   *bufio.Reader
+	hdr  [ws.MaxHeaderSize]byte
+
+	// Guarded by the session's mu.
+	writing         bool // the writer goroutine is running
+	closeAfterFlush bool // close the connection once the queue (ending in a close frame) is written
+	bufs            [][]byte
+}
+
+var upgrader = ws.HTTPUpgrader{}
+
+// upgradeHTTP switches the request to WebSocket. The HTTP server's buffers are dropped
+// unless the client already sent frames into them.
+func upgradeHTTP(w http.ResponseWriter, r *http.Request) (*wsTransport, error) {
+	conn, rw, _, err := upgrader.Upgrade(r, w)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, err
+	}
+	br := rw.Reader
+	if br.Buffered() == 0 {
+		br = bufio.NewReaderSize(conn, readBufferSize)
+	}
+	return &wsTransport{conn: conn, br: br}, nil
+}
+
+func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
+	c := newConn(s, r, transportWebSocket)
+	t, err := upgradeHTTP(w, r)
+	if err != nil {
+		return
+	}
+	c.ws = t
+	if !s.register(c) {
+		t.conn.Close()
+		return
+	}
+	c.open()
+	c.mu.Lock()
+	start := c.kickLocked()
+	c.mu.Unlock()
+	if start != nil {
+		go c.writeLoop(start)
+	}
+	// A fresh goroutine with a small stack reads; the HTTP server's goroutine ends here.
+	go c.readLoop(t)
+}
+
+// serveUpgrade starts a polling session's upgrade: the WebSocket is probed, then becomes
+// the transport when the client sends the upgrade packet.
+func (c *Conn) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.transport != transportPolling || c.upgrading || c.state != stateOpen {
+		c.mu.Unlock()
+		// Like Node: complete the WebSocket handshake, then close it, so the client sees
+		// a close (not an HTTP error) and the session carries on undisturbed.
+		if t, err := upgradeHTTP(w, r); err == nil {
+			_, _ = t.conn.Write(closeFrame(1000).frame())
+			t.conn.Close()
+		}
+		return
+	}
+	c.upgrading = true
+	c.mu.Unlock()
+	t, err := upgradeHTTP(w, r)
+	c.mu.Lock()
+	if err != nil || c.state != stateOpen {
+		c.upgrading = false
+		c.mu.Unlock()
+		if t != nil {
+			t.conn.Close()
+		}
+		return
+	}
+	c.probe = t
+	c.mu.Unlock()
+	timer := time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { c.abortUpgrade(t) })
+	go func() {
+		c.readLoop(t)
+		timer.Stop()
+	}()
+}
+
+// abortUpgrade drops a probe that did not complete; the session stays on polling.
+func (c *Conn) abortUpgrade(t *wsTransport) {
+	c.mu.Lock()
+	if c.probe != t {
+		c.mu.Unlock()
+		return
+	}
+	c.probe = nil
+	c.upgrading = false
+	c.probed = false
+	c.mu.Unlock()
+	t.conn.Close()
+}
+
+// onProbePacket handles a packet on a WebSocket that is not the transport yet.
+func (c *Conn) onProbePacket(t *wsTransport, p decodedPacket) bool {
+	switch {
+	case p.typ == typePing && string(p.data) == "probe":
+		if _, err := t.conn.Write(c.srv.pongProbe.frame()); err != nil {
+			c.abortUpgrade(t)
+			return false
+		}
+		c.mu.Lock()
+		c.probed = true
+		if c.poll != nil && len(c.queue) == 0 {
+			c.pollTail = c.srv.noop // release the pending GET
+		}
+		c.wakePollLocked()
+		c.mu.Unlock()
+		return true
+	case p.typ == typeUpgrade:
+		c.mu.Lock()
+		if c.probe != t || c.state != stateOpen {
+			c.mu.Unlock()
+			c.abortUpgrade(t)
+			return false
+		}
+		c.probe = nil
+		c.upgrading = false
+		c.probed = false
+		c.transport = transportWebSocket
+		c.ws = t
+		if c.poll != nil {
+			c.pollTail = c.srv.noop
+			c.wakePollLocked()
+		}
+		start := c.kickLocked()
+		c.mu.Unlock()
+		if start != nil {
+			go c.writeLoop(start)
+		}
+		return true
+	default:
+		c.abortUpgrade(t)
+		return false
+	}
+}
+
+var (
+	errTooBig     = errors.New("message too big")
+	errProtocol   = errors.New("websocket protocol error")
+	errInvalidUTF = errors.New("invalid UTF-8 in a text message")
+)
+
+// readLoop reads frames until the connection ends. While t is a probe, packets go to the
+// upgrade; once it is the transport, to the session.
+func (c *Conn) readLoop(t *wsTransport) {
+	var msg []byte // a fragmented message being assembled
+	var msgOp ws.OpCode
+	for {
+		h, err := ws.ReadHeaderBuffer(t.br, t.hdr[:])
+		if err != nil {
+			c.transportEnded(t, err)
+			return
+		}
+		if err := checkFrame(h, msg != nil); err != nil {
+			c.failWS(t, err)
+			return
+		}
+		if h.OpCode.IsControl() {
+			var buf [125]byte
+			payload := buf[:h.Length]
+			if _, err := io.ReadFull(t.br, payload); err != nil {
+				c.transportEnded(t, err)
+				return
+			}
+			ws.Cipher(payload, h.Mask, 0)
+			switch h.OpCode {
+			case ws.OpPing:
+				c.writeControl(t, pongFrame(payload))
+			case ws.OpClose:
+				c.writeControl(t, closeFrame(1000))
+				c.transportEnded(t, io.EOF)
+				return
+			}
+			continue
+		}
+		total := int64(len(msg)) + h.Length
+		if total > int64(c.srv.opts.MaxPayload) {
+			c.failWS(t, errTooBig)
+			return
+		}
+		start := len(msg)
+		if msg == nil {
+			msg = make([]byte, h.Length)
+			msgOp = h.OpCode
+		} else {
+			msg = append(msg, make([]byte, h.Length)...)
+		}
+		payload := msg[start:]
+		if _, err := io.ReadFull(t.br, payload); err != nil {
+			c.transportEnded(t, err)
+			return
+		}
+		ws.Cipher(payload, h.Mask, 0)
+		if !h.Fin {
+			continue
+		}
+		data := msg
+		msg = nil
+		var p decodedPacket
+		if msgOp == ws.OpBinary {
+			p = decodedPacket{typ: typeMessage, data: data, binary: true}
+		} else {
+			if !utf8.Valid(data) {
+				c.failWS(t, errInvalidUTF)
+				return
+			}
+			if p, err = decodeText(data); err != nil {
+				c.failWS(t, err)
+				return
+			}
+		}
+		c.mu.Lock()
+		probing := c.probe == t
+		active := c.ws == t
+		open := c.state == stateOpen
+		c.mu.Unlock()
+		switch {
+		case probing:
+			if !c.onProbePacket(t, p) {
+				return
+			}
+		case active && open:
+			c.onPacket(p)
+		case active:
+			// Closing: the writer is flushing; what the client sends now is not taken.
+		default:
+			t.conn.Close()
+			return
+		}
+	}
+}
+
+// checkFrame applies RFC 6455 to a client frame header: masked, no extensions, control
+// frames short and unfragmented, continuation frames only inside a fragmented message.
+func checkFrame(h ws.Header, fragmented bool) error {
+	if !h.Masked || h.Rsv != 0 {
+		return errProtocol
+	}
+	switch {
+	case h.OpCode.IsControl():
+		if !h.Fin || h.Length > 125 || h.OpCode.IsReserved() {
+			return errProtocol
+		}
+	case h.OpCode == ws.OpContinuation:
+		if !fragmented {
+			return errProtocol
+		}
+	case h.OpCode == ws.OpText || h.OpCode == ws.OpBinary:
+		if fragmented {
+			return errProtocol
+		}
+	default:
+		return errProtocol
+	}
+	return nil
+}
+
+// writeControl writes a control frame answering the client: through the writer once t is
+// the transport, directly while it is a probe (only its reader writes then).
+func (c *Conn) writeControl(t *wsTransport, p *Packet) {
+	c.mu.Lock()
+	if c.ws == t {
+		if c.state == stateOpen || t.writing || len(c.queue) > 0 {
+			c.queue = append(c.queue, p)
+			if !t.writing {
+				t.writing = true
+				c.mu.Unlock()
+				go c.writeLoop(t)
+				return
+			}
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	_, _ = t.conn.Write(p.frame())
+}
+
+// transportEnded is the reader's end: the peer closed or the connection broke.
+func (c *Conn) transportEnded(t *wsTransport, err error) {
+	c.mu.Lock()
+	probe := c.probe == t
+	active := c.ws == t
+	c.mu.Unlock()
+	switch {
+	case probe:
+		c.abortUpgrade(t)
+	case active:
+		reason := "transport close"
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			reason = "transport error"
+		}
+		c.close(reason, false)
+	default:
+		t.conn.Close()
+	}
+}
+
+// failWS closes a connection that broke the protocol, with the WebSocket status that
+// says why (1009 too big, 1007 bad UTF-8, 1002 otherwise; Engine.IO parse errors 1002).
+func (c *Conn) failWS(t *wsTransport, err error) {
+	code := uint16(1002)
+	switch {
+	case errors.Is(err, errTooBig):
+		code = 1009
+	case errors.Is(err, errInvalidUTF):
+		code = 1007
+	}
+	_ = t.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.mu.Lock()
+	active := c.ws == t
+	writing := t.writing
+	c.mu.Unlock()
+	if !active || !writing {
+		_, _ = t.conn.Write(closeFrame(code).frame())
+	}
+	reason := "parse error"
+	if errors.Is(err, errTooBig) {
+		reason = "transport error"
+	}
+	if active {
+		c.close(reason, false)
+	} else {
+		c.transportEnded(t, err)
+	}
+	t.conn.Close()
+}
+
+// writeLoop is the connection's one writer: it takes everything queued and writes it
+// with one vectored write, until the queue is empty.
+func (c *Conn) writeLoop(t *wsTransport) {
+	var batch []*Packet
+	for {
+		c.mu.Lock()
+		if c.ws != t || len(c.queue) == 0 {
+			if batch != nil && c.spare == nil {
+				clear(batch)
+				c.spare = batch[:0]
+			}
+			t.writing = false
+			closeNow := t.closeAfterFlush && len(c.queue) == 0
+			c.mu.Unlock()
+			if closeNow {
+				t.conn.Close()
+			}
+			return
+		}
+		batch = c.takeQueueLocked(batch)
+		upTo := c.enqueued
+		bufs := t.bufs[:0]
+		t.bufs = nil
+		c.mu.Unlock()
+
+		for _, p := range batch {
+			bufs = append(bufs, p.frame())
+		}
+		nb := net.Buffers(bufs)
+		_, err := nb.WriteTo(t.conn)
+		clear(bufs)
+		c.mu.Lock()
+		t.bufs = bufs[:0]
+		if err == nil {
+			c.releaseFlushWaitersLocked(upTo)
+		}
+		c.mu.Unlock()
+		if err != nil {
+			c.mu.Lock()
+			t.writing = false
+			c.mu.Unlock()
+			c.close("transport error", false)
+			t.conn.Close()
+			return
+		}
+	}
+}
+
+// closeFrame is a WebSocket close frame with a status code.
+func closeFrame(code uint16) *Packet {
+	b := make([]byte, headroom+2)
+	binary.BigEndian.PutUint16(b[headroom:], code)
+	return framed(b, opClose, false)
+}
+
+func pongFrame(payload []byte) *Packet {
+	b := make([]byte, headroom, headroom+len(payload))
+	b = append(b, payload...)
+	return framed(b, opPong, false)
+}
