@@ -73,8 +73,11 @@ export class RedisServer {
   async stop() {
     if (!this.proc || this.exit) return this.exit;
     this.proc.kill('SIGTERM');
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
-    if (await Promise.race([this.exited, timer]) === 'timeout') {
+    let handle;
+    const timer = new Promise((r) => { handle = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS); });
+    const res = await Promise.race([this.exited, timer]);
+    clearTimeout(handle); // a pending timer would keep the test process alive 10 s after its last test
+    if (res === 'timeout') {
       this.proc.kill('SIGKILL');
       await this.exited;
     }
