@@ -1,41 +1,52 @@
-// Load generator for scripts/bench.sh: a separate process driving a Socket.IO chat server
-// (Parley, or bench/node-server.js) with the official socket.io-client v4.
+// Load generator of the e2e and open scenarios of scripts/bench.sh: a separate process
+// driving a Socket.IO chat server (Parley, bench/node-server.js or
+// bench/node-sqlite-server.js) with the official socket.io-client v4, websocket only.
 //
-// Shape: ROOMS rooms x MEMBERS members, one websocket client per member. In each room the
-// first SENDERS members send `message:new` with an ack, each keeping at most WINDOW sends
-// in flight (a closed loop: a new send leaves when an ack comes back). Every member counts
-// the `message:new` events it receives. After a warm-up the measured window runs for
-// SECONDS; only acks and deliveries that arrive inside it count, and ack latency
-// (emit -> ack) percentiles come from the acks inside it. Prints one JSON object on stdout.
+// Shape: ROOMS rooms x MEMBERS members, one client per member. SENDERS senders in total,
+// spread round-robin over the rooms (sender k is member floor(k / ROOMS) of room
+// k % ROOMS), send `message:new {chatId, text, clientId}` with an ack. Every member counts
+// the `message:new` events it receives (the room's other members get each message).
 //
-// Against Parley (--target parley) it registers the users over HTTP (POST /auth/register)
-// and creates each room with `chat:create {type:'group'}`, then waits until every member has
-// `chat:new` (Parley joins them to the room before announcing it). Against the bare Node
-// server (--target node) tokens and room names are arbitrary and sent in the handshake.
+//   --mode closed   (e2e) INFLIGHT acked sends in flight in total, split as evenly as possible
+//                   over the senders; a sender sends again when an ack comes back. Acks and
+//                   deliveries that arrive inside the measured window count; ack latency is
+//                   emit -> ack.
+//   --mode open     (open) a fixed offered rate of RATE sends/s in total, on a clock: send j
+//                   is scheduled at start + j/RATE and leaves from sender j % SENDERS
+//                   whatever the acks do. The sends SCHEDULED inside the measured window
+//                   count; ack latency is measured from each send's scheduled time (not its
+//                   emit time), so a server or load generator that falls behind shows it
+//                   (no coordinated omission). The run waits for their acks (bounded by the
+//                   ack timeout) before reporting.
+//
+// Against Parley (--target parley) each user is a distinct HS256 JWT signed here with the
+// server's JWT_SECRET (env BENCH_JWT_SECRET; Parley creates the user on first connect), and
+// each room is a group made with `chat:create`; the run waits until every member has
+// `chat:new`. Against the Node servers tokens and room names are arbitrary and sent in the
+// handshake (auth.rooms).
 //
 // With --pid it samples that process's CPU time (utime+stime from /proc/<pid>/stat) at the
-// edges of the measured window, and resets its peak RSS (VmHWM, via /proc/<pid>/clear_refs)
-// when the measured window starts, so the peak bench.sh reads afterwards is the peak under
-// load, not the peak of setup (Parley hashes each registration's password with argon2id,
-// 19 MiB apiece, and the Go runtime hands that memory back to the OS only gradually).
+// edges of the measured window and resets its peak RSS (VmHWM) when the window starts.
+// Prints one JSON object on stdout.
 'use strict';
 
-const fs = require('node:fs');
-const os = require('node:os');
 const { parseArgs } = require('node:util');
-const { io } = require('socket.io-client');
+const L = require('./lib');
 
+const TAG = 'load.js';
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
-    target: { type: 'string', default: 'parley' }, // parley | node
+    target: { type: 'string', default: 'parley' }, // parley | node | node-sqlite
+    mode: { type: 'string', default: 'closed' }, // closed | open
     rooms: { type: 'string', default: '10' },
     members: { type: 'string', default: '20' },
-    senders: { type: 'string', default: '4' }, // senders per room
-    window: { type: 'string', default: '2' }, // in-flight acked sends per sender
+    senders: { type: 'string', default: '16' }, // in total
+    inflight: { type: 'string', default: '32' }, // closed: in total
+    rate: { type: 'string', default: '1000' }, // open: sends/s in total
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
-    'text-bytes': { type: 'string', default: '64' },
+    'text-bytes': { type: 'string', default: '100' },
     pid: { type: 'string' },
     'clk-tck': { type: 'string', default: '100' },
     'ack-timeout-ms': { type: 'string', default: '10000' },
@@ -43,64 +54,34 @@ const { values: args } = parseArgs({
 });
 
 const URL_ = args.url;
-if (!URL_) die('--url is required');
+if (!URL_) L.die(TAG, '--url is required');
 const TARGET = args.target;
-if (TARGET !== 'parley' && TARGET !== 'node') die('--target must be parley or node');
-const ROOMS = posInt('rooms');
-const MEMBERS = posInt('members');
-const SENDERS = posInt('senders');
-const WINDOW = posInt('window');
+const PARLEY = TARGET === 'parley';
+const MODE = args.mode;
+if (MODE !== 'closed' && MODE !== 'open') L.die(TAG, '--mode must be closed or open');
+const ROOMS = L.intArg(TAG, args, 'rooms');
+const MEMBERS = L.intArg(TAG, args, 'members', 2);
+const SENDERS = L.intArg(TAG, args, 'senders');
+const INFLIGHT = L.intArg(TAG, args, 'inflight');
+const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
-const TEXT_BYTES = posInt('text-bytes');
+const TEXT_BYTES = L.intArg(TAG, args, 'text-bytes', 8);
 const PID = args.pid ? Number(args.pid) : null;
 const CLK_TCK = Number(args['clk-tck']);
-const ACK_TIMEOUT = posInt('ack-timeout-ms');
-if (MEMBERS < 2) die('--members must be at least 2');
-if (SENDERS > MEMBERS) die('--senders must not exceed --members');
-if (TARGET === 'parley' && MEMBERS - 1 > 200) die('Parley groups take at most 200 other participants');
-if (!(SECONDS > 0) || !(WARMUP >= 0)) die('--seconds must be > 0 and --warmup >= 0');
+const ACK_TIMEOUT = L.intArg(TAG, args, 'ack-timeout-ms');
+const SECRET = process.env.BENCH_JWT_SECRET;
+if (Math.ceil(SENDERS / ROOMS) > MEMBERS) L.die(TAG, '--senders must not exceed rooms x members');
+if (MODE === 'closed' && INFLIGHT < SENDERS) L.die(TAG, '--inflight must be at least --senders (every sender keeps >= 1 in flight)');
+if (MODE === 'open' && !(RATE > 0)) L.die(TAG, '--rate must be > 0');
+if (PARLEY && MEMBERS - 1 > 200) L.die(TAG, 'Parley groups take at most 200 other participants');
+if (PARLEY && !SECRET) L.die(TAG, 'BENCH_JWT_SECRET (Parley JWT_SECRET) must be set for --target parley');
+if (TEXT_BYTES > 4000) L.die(TAG, '--text-bytes must be at most 4000');
+if (!(SECONDS > 0) || !(WARMUP >= 0)) L.die(TAG, '--seconds must be > 0 and --warmup >= 0');
 
+const log = L.makeLog(`load ${TARGET} ${MODE}`);
 // Setup must not hang a benchmark: everything before the load has its own deadline.
 const SETUP_DEADLINE_MS = 90_000;
-
-function die(msg) {
-  process.stderr.write(`load.js: ${msg}\n`);
-  process.exit(2);
-}
-function posInt(name) {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < 1) die(`--${name} must be a positive integer, got ${args[name]}`);
-  return n;
-}
-function log(msg) {
-  process.stderr.write(`[load ${TARGET}] ${msg}\n`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---------- /proc sampling ----------
-function procCpuTicks(pid) {
-  // Fields after the ")" of the comm: state is field 3; utime is 14, stime is 15.
-  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[14 - 3]) + Number(rest[15 - 3]);
-}
-function machineTicks() {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = cpu[3] + (cpu[4] || 0);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { idle, total };
-}
-function resetPeakRss(pid) {
-  try {
-    const before = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return before ? Number(before) : null;
-  } catch (e) {
-    log(`could not reset VmHWM of ${pid} (${e.code ?? e.message}); peak RSS includes setup`);
-    return null;
-  }
-}
 
 // Parley's /metrics (Prometheus text): a few sums, to show GC and server-side handling time.
 async function parleyMetrics() {
@@ -112,6 +93,7 @@ async function parleyMetrics() {
       return m ? Number(m[1]) : null;
     };
     return {
+      at: performance.now(),
       gcCycles: pick(/^go_gc_duration_seconds_count (\S+)$/m),
       gcPauseSec: pick(/^go_gc_duration_seconds_sum (\S+)$/m),
       handledCount: pick(/^parley_event_duration_seconds_count\{event="message:new"\} (\S+)$/m),
@@ -125,254 +107,283 @@ async function parleyMetrics() {
   }
 }
 
-// ---------- setup ----------
-async function pool(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  async function worker() {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-async function register(handle) {
-  const res = await fetch(new URL('/auth/register', URL_), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, name: handle, password: 'bench-password-1' }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = await res.json().catch(() => null);
-  if (res.status !== 201 || !body?.token) {
-    throw new Error(`register ${handle}: HTTP ${res.status} ${JSON.stringify(body)}`);
-  }
-  return { token: body.token, userId: body.user.id };
-}
-
-function connect(auth) {
-  return new Promise((resolve, reject) => {
-    const socket = io(URL_, {
-      auth,
-      transports: ['websocket'],
-      forceNew: true, // one connection per client, no multiplexing
-      reconnection: false,
-      timeout: 20_000,
-    });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(new Error(`connect_error: ${err.message}`));
-    });
-  });
-}
-
-function emitAck(socket, event, payload, timeoutMs = 20_000) {
-  return new Promise((resolve, reject) => {
-    socket.timeout(timeoutMs).emit(event, payload, (err, res) => (err ? reject(new Error(`${event}: no ack`)) : resolve(res)));
-  });
-}
-
 // ---------- state ----------
 let phase = 'setup'; // setup | warmup | measure | drain
-let deliveries = 0;
+let deliveries = 0; // inside the measured window
 let deliveriesTotal = 0;
-let acked = 0;
-let ackedTotal = 0;
 let sentTotal = 0;
-let timeouts = 0;
-const failures = {}; // code -> count
-const latencies = [];
+let ackedTotal = 0;
 let inflightTotal = 0;
+let disconnects = 0;
+// Counted sends: closed loop, acks arriving in the window; open loop, sends scheduled in it.
+const W = { offered: 0, acked: 0, timeouts: 0, failures: {}, latencies: [], lags: [], resolved: 0 };
+// Successful acks arriving inside the measured window (both modes): the per-CPU-second figures.
+let ackedInWindow = 0;
 
 async function setup() {
   const run = Math.random().toString(36).slice(2, 8);
-  const rooms = []; // { chatId, clients: [{socket, userId}] }
-  if (TARGET === 'parley') {
+  const rooms = []; // { chatId, clients: [socket] }
+  if (PARLEY) {
     const specs = [];
-    for (let r = 0; r < ROOMS; r++) for (let m = 0; m < MEMBERS; m++) specs.push({ r, m, handle: `b${run}_${r}_${m}` });
+    for (let r = 0; r < ROOMS; r++) for (let m = 0; m < MEMBERS; m++) specs.push({ r, m, userId: L.randomId() });
     const t0 = Date.now();
-    // argon2id costs ~19 MiB and tens of ms per hash: keep concurrency at the core count.
-    const creds = await pool(specs, Math.max(2, os.cpus().length), (s) => register(s.handle));
-    log(`registered ${specs.length} users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const sockets = await pool(creds, 20, (c) => connect({ token: c.token }));
+    const sockets = await L.pool(specs, 20, (s) => L.connect(URL_, { token: L.signJwt(SECRET, s.userId, { name: `Bench ${s.r}.${s.m}` }) }));
+    log(`connected ${sockets.length} JWT users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const chatNew = sockets.map(() => new Set());
     sockets.forEach((s, i) => s.on('chat:new', (p) => p?.chat?.id && chatNew[i].add(p.chat.id)));
     for (let r = 0; r < ROOMS; r++) {
       const idx = (m) => r * MEMBERS + m;
-      const creator = sockets[idx(0)];
       const participantIds = [];
-      for (let m = 1; m < MEMBERS; m++) participantIds.push(creds[idx(m)].userId);
-      const res = await emitAck(creator, 'chat:create', { type: 'group', name: `bench ${r}`, participantIds });
+      for (let m = 1; m < MEMBERS; m++) participantIds.push(specs[idx(m)].userId);
+      const res = await L.emitAck(sockets[idx(0)], 'chat:create', { type: 'group', name: `bench ${r}`, participantIds });
       if (!res?.success) throw new Error(`chat:create: ${JSON.stringify(res)}`);
-      const chatId = res.chat.id;
-      const clients = [];
-      for (let m = 0; m < MEMBERS; m++) clients.push({ socket: sockets[idx(m)], userId: creds[idx(m)].userId, i: idx(m) });
-      rooms.push({ chatId, clients });
+      rooms.push({ chatId: res.chat.id, clients: sockets.slice(r * MEMBERS, (r + 1) * MEMBERS), first: idx(0) });
     }
     // Every member other than the creator must have chat:new (it is sent after the join).
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const missing = rooms.reduce((n, room) => n + room.clients.slice(1).filter((c) => !chatNew[c.i].has(room.chatId)).length, 0);
+      let missing = 0;
+      for (const room of rooms) {
+        for (let m = 1; m < MEMBERS; m++) if (!chatNew[room.first + m].has(room.chatId)) missing++;
+      }
       if (missing === 0) break;
       if (Date.now() > deadline) throw new Error(`${missing} members never got chat:new`);
-      await sleep(20);
+      await L.sleep(20);
     }
     sockets.forEach((s) => s.off('chat:new'));
   } else {
     const specs = [];
     for (let r = 0; r < ROOMS; r++) for (let m = 0; m < MEMBERS; m++) specs.push({ r, m });
-    const sockets = await pool(specs, 20, (s) => connect({ token: `tok-${run}-${s.r}-${s.m}`, rooms: [`room-${s.r}`] }));
-    for (let r = 0; r < ROOMS; r++) {
-      rooms.push({
-        chatId: `room-${r}`,
-        clients: sockets.slice(r * MEMBERS, (r + 1) * MEMBERS).map((socket) => ({ socket })),
-      });
-    }
+    const sockets = await L.pool(specs, 20, (s) => L.connect(URL_, { token: `tok-${run}-${s.r}-${s.m}`, rooms: [`room-${s.r}`] }));
+    for (let r = 0; r < ROOMS; r++) rooms.push({ chatId: `room-${r}`, clients: sockets.slice(r * MEMBERS, (r + 1) * MEMBERS) });
   }
   for (const room of rooms) {
-    for (const c of room.clients) {
-      c.socket.on('message:new', () => {
+    for (const socket of room.clients) {
+      socket.on('message:new', () => {
         deliveriesTotal++;
         if (phase === 'measure') deliveries++;
       });
-      c.socket.on('disconnect', (reason) => {
-        if (phase !== 'drain') log(`a client disconnected during the run: ${reason}`);
+      socket.on('disconnect', (reason) => {
+        if (phase !== 'drain') {
+          disconnects++;
+          log(`a client disconnected during the run: ${reason}`);
+        }
       });
     }
   }
-  return rooms;
+  return { rooms, run };
 }
 
-// ---------- load ----------
-const pad = 'x'.repeat(TEXT_BYTES);
-function startSender(socket, chatId, senderNo) {
-  let inflight = 0;
-  let n = 0;
-  function sendOne() {
-    inflight++;
+// ---------- senders ----------
+function makeSenders(rooms, run) {
+  const pad = 'x'.repeat(TEXT_BYTES);
+  const senders = [];
+  for (let k = 0; k < SENDERS; k++) {
+    const room = rooms[k % ROOMS];
+    senders.push({ socket: room.clients[Math.floor(k / ROOMS)], chatId: room.chatId, no: k, n: 0, window: 0, inflight: 0 });
+  }
+  // Closed loop: INFLIGHT split as evenly as possible.
+  senders.forEach((s, k) => {
+    s.window = Math.floor(INFLIGHT / SENDERS) + (k < INFLIGHT % SENDERS ? 1 : 0);
+  });
+  // One send; `done(err, res, tAck)` runs once with the ack (or the timeout).
+  function send(s, done) {
+    s.n++;
+    s.inflight++;
     inflightTotal++;
     sentTotal++;
-    n++;
-    const text = `${senderNo}:${n} ${pad}`.slice(0, Math.max(TEXT_BYTES, 8));
-    const t0 = performance.now();
-    socket.timeout(ACK_TIMEOUT).emit('message:new', { chatId, text }, (err, res) => {
-      const t1 = performance.now();
-      inflight--;
+    const text = `${s.no}:${s.n} ${pad}`.slice(0, TEXT_BYTES);
+    const clientId = `${run}-${s.no}-${s.n}`;
+    s.socket.timeout(ACK_TIMEOUT).emit('message:new', { chatId: s.chatId, text, clientId }, (err, res) => {
+      const t = performance.now();
+      s.inflight--;
       inflightTotal--;
-      if (err) {
-        timeouts++;
-      } else if (!res?.success) {
-        const code = res?.code ?? 'MALFORMED';
-        failures[code] = (failures[code] ?? 0) + 1;
-      } else {
+      if (!err && res?.success) {
         ackedTotal++;
-        if (phase === 'measure') {
-          acked++;
-          latencies.push(t1 - t0);
-        }
+        if (phase === 'measure') ackedInWindow++;
       }
-      pump();
+      done(err, res, t);
     });
   }
-  function pump() {
-    while ((phase === 'warmup' || phase === 'measure') && inflight < WINDOW) sendOne();
-  }
-  return pump;
+  return { senders, send };
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
+// Records one counted outcome into W.
+function record(err, res, latencyMs) {
+  W.resolved++;
+  if (err) {
+    W.timeouts++;
+  } else if (!res?.success) {
+    const code = res?.code ?? 'MALFORMED';
+    W.failures[code] = (W.failures[code] ?? 0) + 1;
+  } else {
+    W.acked++;
+    W.latencies.push(latencyMs);
+  }
 }
-const round = (x, d = 2) => (x == null || !Number.isFinite(x) ? null : Number(x.toFixed(d)));
+
+function runClosed(senders, send) {
+  function pump(s) {
+    while ((phase === 'warmup' || phase === 'measure') && s.inflight < s.window) {
+      const t0 = performance.now();
+      send(s, (err, res, t1) => {
+        // A closed loop counts what comes back inside the window.
+        if (phase === 'measure') record(err, res, t1 - t0);
+        pump(s);
+      });
+    }
+  }
+  return () => senders.forEach(pump);
+}
+
+// Open loop: returns { start(tStart, tEnd) } emitting send j at tStart + j * interval
+// until tEnd; counted sends are those scheduled in [tm0, tEnd).
+function runOpen(senders, send, tm0) {
+  const interval = 1000 / RATE;
+  let j = 0;
+  let tStart = 0;
+  let tEnd = 0;
+  let timer = null;
+  function tick() {
+    timer = null;
+    const now = performance.now();
+    for (;;) {
+      const sched = tStart + j * interval;
+      if (sched >= tEnd || sched > now) break;
+      const s = senders[j % senders.length];
+      j++;
+      const counted = sched >= tm0;
+      if (counted) {
+        W.offered++;
+        W.lags.push(now - sched);
+      }
+      send(s, (err, res, tAck) => {
+        if (counted) record(err, res, tAck - sched);
+      });
+    }
+    const next = tStart + j * interval;
+    if (next < tEnd) timer = setTimeout(tick, Math.max(1, Math.min(50, next - performance.now())));
+  }
+  return {
+    start(t0, t1) {
+      tStart = t0;
+      tEnd = t1;
+      tick();
+    },
+    done: () => timer === null,
+  };
+}
 
 async function main() {
-  const setupTimer = setTimeout(() => die(`setup did not finish within ${SETUP_DEADLINE_MS / 1000} s`), SETUP_DEADLINE_MS);
+  const setupTimer = setTimeout(() => L.die(TAG, `setup did not finish within ${SETUP_DEADLINE_MS / 1000} s`), SETUP_DEADLINE_MS);
   const tSetup = Date.now();
-  const rooms = await setup();
+  const { rooms, run } = await setup();
   clearTimeout(setupTimer);
-  log(`setup done in ${((Date.now() - tSetup) / 1000).toFixed(1)} s: ${ROOMS} rooms x ${MEMBERS} members, ${SENDERS} sender(s)/room, window ${WINDOW}`);
+  const { senders, send } = makeSenders(rooms, run);
+  log(`setup done in ${((Date.now() - tSetup) / 1000).toFixed(1)} s: ${ROOMS} rooms x ${MEMBERS} members, ${SENDERS} senders, ` +
+    (MODE === 'closed' ? `${INFLIGHT} in flight` : `${RATE} sends/s offered`));
 
-  const pumps = [];
-  rooms.forEach((room, r) => {
-    for (let s = 0; s < SENDERS; s++) pumps.push(startSender(room.clients[s].socket, room.chatId, `${r}.${s}`));
-  });
-  phase = 'warmup';
-  pumps.forEach((p) => p());
-  await sleep(WARMUP * 1000);
+  const cpu = L.cpuWindow(PID, CLK_TCK);
+  let m0 = null;
+  let hwmSetupKiB = null;
+  let w;
+  if (MODE === 'closed') {
+    const start = runClosed(senders, send);
+    phase = 'warmup';
+    start();
+    await L.sleep(WARMUP * 1000);
+    m0 = PARLEY ? await parleyMetrics() : null;
+    hwmSetupKiB = PID ? L.resetPeakRss(PID, log) : null;
+    cpu.start();
+    phase = 'measure';
+    await L.sleep(SECONDS * 1000);
+    phase = 'drain';
+    w = cpu.stop();
+  } else {
+    const tBegin = performance.now() + 20;
+    const tm0 = tBegin + WARMUP * 1000;
+    const tm1 = tm0 + SECONDS * 1000;
+    const sched = runOpen(senders, send, tm0);
+    phase = 'warmup';
+    sched.start(tBegin, tm1);
+    // Parley's metrics a little before the window, off the path of the window's start: an
+    // HTTP call to a loaded server can take a while.
+    const metrics0 = PARLEY
+      ? L.sleep(Math.max(0, tm0 - performance.now() - 500)).then(async () => { m0 = await parleyMetrics(); })
+      : Promise.resolve();
+    await L.sleep(Math.max(0, tm0 - performance.now()));
+    hwmSetupKiB = PID ? L.resetPeakRss(PID, log) : null;
+    cpu.start();
+    phase = 'measure';
+    await L.sleep(Math.max(0, tm1 - performance.now()));
+    while (!sched.done()) await L.sleep(1);
+    phase = 'drain';
+    w = cpu.stop();
+    await metrics0;
+  }
+  const m1 = PARLEY ? await parleyMetrics() : null;
 
-  // Measured window.
-  const m0 = TARGET === 'parley' ? await parleyMetrics() : null;
-  const hwmSetupKiB = PID ? resetPeakRss(PID) : null;
-  const cpu0 = PID ? procCpuTicks(PID) : null;
-  const mach0 = machineTicks();
-  const self0 = process.cpuUsage();
-  const t0 = performance.now();
-  phase = 'measure';
-  await sleep(SECONDS * 1000);
-  phase = 'drain';
-  const t1 = performance.now();
-  const cpu1 = PID ? procCpuTicks(PID) : null;
-  const mach1 = machineTicks();
-  const self1 = process.cpuUsage(self0);
-  const m1 = TARGET === 'parley' ? await parleyMetrics() : null;
+  // Let the in-flight sends finish (bounded by the ack timeout), then close.
+  const drainDeadline = Date.now() + ACK_TIMEOUT + 2000;
+  while (inflightTotal > 0 && Date.now() < drainDeadline) await L.sleep(10);
+  const unresolved = MODE === 'open' ? W.offered - W.resolved : 0;
+  for (const room of rooms) for (const s of room.clients) s.close();
 
-  // Let the in-flight sends finish (bounded), then close.
-  const drainDeadline = Date.now() + 10_000;
-  while (inflightTotal > 0 && Date.now() < drainDeadline) await sleep(10);
-  for (const room of rooms) for (const c of room.clients) c.socket.close();
-
-  const secs = (t1 - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const serverCpuSec = PID ? (cpu1 - cpu0) / CLK_TCK : null;
-  const machTotal = mach1.total - mach0.total;
-  const ncpu = os.cpus().length;
+  const secs = w.secs;
+  W.latencies.sort((a, b) => a - b);
+  W.lags.sort((a, b) => a - b);
+  const deliveriesPerMsg = MEMBERS - 1;
   const out = {
+    scenario: MODE === 'closed' ? 'e2e' : 'open',
     target: TARGET,
+    mode: MODE,
     rooms: ROOMS,
     members: MEMBERS,
     clients: ROOMS * MEMBERS,
-    sendersPerRoom: SENDERS,
-    windowPerSender: WINDOW,
+    senders: SENDERS,
+    inflight: MODE === 'closed' ? INFLIGHT : null,
+    windowsPerSender: MODE === 'closed' ? [...new Set(senders.map((s) => s.window))] : null,
+    rateOffered: MODE === 'open' ? RATE : null,
     textBytes: TEXT_BYTES,
     warmupSec: WARMUP,
-    measuredSec: round(secs, 3),
-    acked,
+    ...L.cpuFigures(w),
+    offered: MODE === 'open' ? W.offered : null,
+    acked: W.acked,
+    ackedInWindow,
     deliveries,
-    msgsPerSec: round(acked / secs, 0),
-    deliveriesPerSec: round(deliveries / secs, 0),
-    deliveriesPerAck: round(deliveries / Math.max(1, acked), 2),
-    expectedDeliveriesPerAck: MEMBERS - 1,
-    ackP50Ms: round(percentile(latencies, 50)),
-    ackP99Ms: round(percentile(latencies, 99)),
-    ackMaxMs: round(latencies[latencies.length - 1]),
-    serverCpuSec: round(serverCpuSec, 2),
-    serverCpuCores: round(serverCpuSec / secs, 2),
-    deliveriesPerServerCpuSec: serverCpuSec ? round(deliveries / serverCpuSec, 0) : null,
-    loadgenCpuCores: round((self1.user + self1.system) / 1e6 / secs, 2),
-    machineBusyCores: round(((machTotal - (mach1.idle - mach0.idle)) / machTotal) * ncpu, 2),
-    machineCores: ncpu,
+    msgsPerSec: L.round(ackedInWindow / secs, 0),
+    deliveriesPerSec: L.round(deliveries / secs, 0),
+    ackedPerServerCpuSec: w.serverCpuSec ? L.round(ackedInWindow / w.serverCpuSec, 0) : null,
+    deliveriesPerServerCpuSec: w.serverCpuSec ? L.round(deliveries / w.serverCpuSec, 0) : null,
+    deliveriesPerAck: L.round(deliveries / Math.max(1, ackedInWindow), 2),
+    expectedDeliveriesPerAck: deliveriesPerMsg,
+    ackP50Ms: L.round(L.percentile(W.latencies, 50)),
+    ackP99Ms: L.round(L.percentile(W.latencies, 99)),
+    ackMaxMs: L.round(W.latencies[W.latencies.length - 1]),
+    latencyFrom: MODE === 'closed' ? 'emit' : 'scheduled send time',
+    sendLagP99Ms: MODE === 'open' ? L.round(L.percentile(W.lags, 99)) : null,
+    sendLagMaxMs: MODE === 'open' ? L.round(W.lags[W.lags.length - 1]) : null,
+    timeouts: W.timeouts,
+    failures: W.failures,
+    failed: W.timeouts + unresolved + Object.values(W.failures).reduce((a, b) => a + b, 0),
+    unresolved,
+    disconnects,
     hwmSetupKiB,
-    totals: { sent: sentTotal, acked: ackedTotal, deliveries: deliveriesTotal, timeouts, failures },
+    totals: { sent: sentTotal, acked: ackedTotal, deliveries: deliveriesTotal },
   };
   if (m0 && m1) {
     const d = (k) => (m0[k] == null || m1[k] == null ? null : m1[k] - m0[k]);
     out.parley = {
-      gcCyclesPerSec: round(d('gcCycles') / secs, 1),
-      gcPauseMsTotal: round(d('gcPauseSec') * 1000, 1),
-      meanHandleMs: d('handledCount') ? round((d('handledSec') / d('handledCount')) * 1000, 3) : null,
-      heapInuseMiBEnd: m1.heapBytes == null ? null : round(m1.heapBytes / 1048576, 1),
+      gcCyclesPerSec: L.round(d('gcCycles') / (d('at') / 1000), 1),
+      gcPauseMsPerSec: L.round((d('gcPauseSec') * 1000) / (d('at') / 1000), 1),
+      meanHandleMs: d('handledCount') ? L.round((d('handledSec') / d('handledCount')) * 1000, 3) : null,
+      heapInuseMiBEnd: m1.heapBytes == null ? null : L.round(m1.heapBytes / 1048576, 1),
       goroutinesEnd: m1.goroutines,
     };
   }
   process.stdout.write(`${JSON.stringify(out)}\n`);
   // Sockets are closed; do not wait on anything else.
-  setTimeout(() => process.exit(timeouts > 0 || Object.keys(failures).length > 0 ? 1 : 0), 100);
+  setTimeout(() => process.exit(out.failed > 0 || disconnects > 0 ? 1 : 0), 100);
 }
 
 main().catch((e) => {

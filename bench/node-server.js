@@ -1,4 +1,6 @@
-// The bare Node.js socket.io v4 server Parley is compared against in scripts/bench.sh.
+// The bare Node.js socket.io v4 chat server Parley is compared against in the e2e, open and
+// idle scenarios of scripts/bench.sh ("Node bare"; bench/node-sqlite-server.js is the same
+// with a SQLite write per message).
 //
 // It does the broadcast shape of Parley's message:new and nothing else:
 //   - handshake auth: `auth.token` is required (refused with UNAUTHORIZED otherwise) and
@@ -11,7 +13,7 @@
 //     per-room seq, emits `message:new {message}` to the room except the sender, acks
 //     `{success:true, message}`.
 // There is NO database: Parley makes a durable SQLite write per message (group commit),
-// this server keeps a counter in memory, so the comparison is conservative for Parley.
+// this server keeps a counter in memory, so this comparison is conservative for Parley.
 //
 // Env: PORT (0 = any free port), HOST (127.0.0.1). Prints `listening <port>` on stdout.
 'use strict';
