@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -80,6 +81,9 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PprofAddr != "" {
+		servePprof(cfg.PprofAddr, log)
+	}
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
@@ -100,6 +104,23 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// servePprof serves Go's profiles (net/http/pprof) on their own listener, for profiling
+// a node under load; never on the public port.
+func servePprof(addr string, log zerolog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() {
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := srv.ListenAndServe(); err != nil {
+			log.Error().Err(err).Str("addr", addr).Msg("pprof listener")
+		}
+	}()
+	log.Info().Str("addr", addr).Msg("pprof profiles served")
 }
 
 func newLogger(level string) zerolog.Logger {

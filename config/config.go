@@ -39,6 +39,7 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	RateEventsPerSec float64
 	RateBurst        int
+	PprofAddr        string
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -158,6 +159,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	integer("RATE_LIMIT_BURST", &c.RateBurst, 1, 1_000_000)
+	str("PPROF_ADDR", &c.PprofAddr)
 
 	switch strings.ToUpper(c.SQLiteSync) {
 	case "NORMAL", "FULL":
