@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // Validator is implemented by every event input: it checks what the types cannot.
@@ -30,6 +31,14 @@ func DecodeStrict(raw []byte, dst any) error {
 	if err := exactFieldNames(trimmed, dst); err != nil {
 		return err
 	}
+	if !hasNestedStruct(dst) {
+		// Top-level keys are checked exactly above and there is nothing deeper to check:
+		// one json.Unmarshal (which also refuses trailing data) does the rest.
+		if err := json.Unmarshal(trimmed, dst); err != nil {
+			return decodeError(err)
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -39,6 +48,30 @@ func DecodeStrict(raw []byte, dst any) error {
 		return Invalid("payload", "unexpected data after the object")
 	}
 	return nil
+}
+
+// hasNestedStruct reports whether dst's struct has a field holding a struct of its own
+// (through pointers, slices or maps) that decodes field by field, whose unknown keys
+// only the decoder's DisallowUnknownFields catches.
+func hasNestedStruct(dst any) bool {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return false
+	}
+	unmarshaler := reflect.TypeFor[json.Unmarshaler]()
+	for i := range t.NumField() {
+		ft := t.Field(i).Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array || ft.Kind() == reflect.Map {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshaler) && ft != reflect.TypeFor[time.Time]() {
+			return true
+		}
+	}
+	return false
 }
 
 func decodeError(err error) *AppError {
@@ -105,6 +138,7 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 
 // exactFieldNames refuses top-level keys that match a field only case-insensitively:
 // encoding/json would accept {"NAME": …} for `json:"name"`, and let it override "name".
+// It scans the keys in place (no decoding); malformed JSON is left to the decoder.
 func exactFieldNames(raw []byte, dst any) error {
 	t := reflect.TypeOf(dst)
 	for t != nil && t.Kind() == reflect.Pointer {
@@ -113,19 +147,21 @@ func exactFieldNames(raw []byte, dst any) error {
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return nil // the strict decode reports it
-	}
-	for key := range keys {
+	var bad string
+	eachTopLevelKey(raw, func(key []byte) bool {
 		if !hasJSONField(t, key) {
-			return Invalid(key, "unknown field")
+			bad = string(key)
+			return false
 		}
+		return true
+	})
+	if bad != "" {
+		return Invalid(bad, "unknown field")
 	}
 	return nil
 }
 
-func hasJSONField(t reflect.Type, key string) bool {
+func hasJSONField(t reflect.Type, key []byte) bool {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -138,9 +174,112 @@ func hasJSONField(t reflect.Type, key string) bool {
 		if name == "" {
 			name = f.Name
 		}
-		if name == key {
+		if name == string(key) {
 			return true
 		}
 	}
 	return false
+}
+
+// eachTopLevelKey calls fn with each key of the JSON object raw (unescaped when it has
+// escapes) until fn returns false. It stops quietly at anything malformed.
+func eachTopLevelKey(raw []byte, fn func(key []byte) bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] != '"' {
+			return // "}" or malformed
+		}
+		end, escaped := stringEnd(raw, i)
+		if end < 0 {
+			return
+		}
+		key := raw[i+1 : end-1]
+		if escaped {
+			var s string
+			if json.Unmarshal(raw[i:end], &s) != nil {
+				return
+			}
+			key = []byte(s)
+		}
+		if !fn(key) {
+			return
+		}
+		i = skipSpace(raw, end)
+		if i >= len(raw) || raw[i] != ':' {
+			return
+		}
+		if i = skipValue(raw, skipSpace(raw, i+1)); i < 0 {
+			return
+		}
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] != ',' {
+			return
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] (a quote), and
+// whether it holds escapes; -1 if it does not end.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return -1, escaped
+}
+
+// skipValue returns the index just past the JSON value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _ := stringEnd(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+			j++
+		}
+		return j
+	}
 }

@@ -2,46 +2,52 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley/models"
 )
 
-// BenchmarkInsertMessage measures the hot path with many concurrent senders, the case
-// group commit is for. It reports the average writes per transaction.
+// BenchmarkInsertMessage measures one send at a time (each its own transaction) and
+// sends from many goroutines at once (group commit), each with a clientId as clients
+// send them.
 func BenchmarkInsertMessage(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	a := models.NewID()
-	chats := make([]string, 16)
-	for i := range chats {
-		c := &models.Chat{ID: models.NewID(), Type: models.ChatGroup, Participants: []string{a}, Admins: []string{a}, CreatedBy: a, CreatedAt: t0}
-		if err := s.CreateChat(context.Background(), c); err != nil {
-			b.Fatal(err)
-		}
-		chats[i] = c.ID
-	}
-	b.SetParallelism(32)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			i++
-			if _, _, err := s.InsertMessage(context.Background(), &models.Message{ID: models.NewID(), ChatID: chats[i%len(chats)], SenderID: a,
-				Text: "hello there, this is a benchmark message", CreatedAt: time.Now()}); err != nil {
-				b.Fatal(err)
+	for _, par := range []int{1, 32} {
+		b.Run(fmt.Sprintf("concurrent=%d", par), func(b *testing.B) {
+			s := openTest(b)
+			ctx := context.Background()
+			sender := models.NewID()
+			var chats []string
+			for i := 0; i < 10; i++ {
+				chats = append(chats, mkGroup(b, s, time.Now(), sender, models.NewID()).ID)
 			}
-		}
-	})
-	b.StopTimer()
-	if n := s.w.batches.Load(); n > 0 {
-		b.ReportMetric(float64(s.w.writes.Load())/float64(n), "writes/batch")
+			text := strings.Repeat("x", 100)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			per := b.N / par
+			for g := 0; g < par; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						cid := fmt.Sprintf("c-%d-%d", g, i)
+						m := &models.Message{ChatID: chats[(g+i)%len(chats)], SenderID: sender, Text: text, ClientID: &cid, CreatedAt: time.Now()}
+						if _, _, err := s.InsertMessage(ctx, m); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}(g)
+			}
+			wg.Wait()
+			b.StopTimer()
+			batches, writes := s.w.batches.Load(), s.w.writes.Load()
+			if batches > 0 {
+				b.ReportMetric(float64(writes)/float64(batches), "writes/commit")
+			}
+		})
 	}
 }

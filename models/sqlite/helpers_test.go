@@ -12,7 +12,7 @@ import (
 )
 
 // openTest opens a store on a fresh file in t's temp dir and closes it at cleanup.
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "parley.db"), Options{Logger: zerolog.Nop()})
 	if err != nil {
@@ -39,7 +39,7 @@ func mkUser(t *testing.T, s *Store, handle, name string) *models.User {
 	return u
 }
 
-func mkGroup(t *testing.T, s *Store, created time.Time, members ...string) *models.Chat {
+func mkGroup(t testing.TB, s *Store, created time.Time, members ...string) *models.Chat {
 	t.Helper()
 	name := "group"
 	c := &models.Chat{ID: models.NewID(), Type: models.ChatGroup, Name: &name, Participants: members,

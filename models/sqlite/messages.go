@@ -57,33 +57,31 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		created bool
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
-		if in.ClientID != nil {
-			orig, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages
-				WHERE sender_id = ? AND chat_id = ? AND client_id = ?`, in.SenderID, in.ChatID, *in.ClientID))
-			if err == nil {
-				out = orig
-				return nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+		// One statement: seq is the chat's last_seq + 1, the messages_seq trigger moves
+		// the chat's last_seq and last_activity in the same statement, and a repeated
+		// (sender, chat, clientId) inserts nothing. No row back means a duplicate (the
+		// original is read below) or no such chat.
+		err := tx.queryRow(ctx, `INSERT INTO messages
+			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
+			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
+			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+			RETURNING seq`,
+			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, in.ChatID).Scan(&in.Seq)
+		if err == nil {
+			stored := in
+			out, created = &stored, true
+			return nil
 		}
-		var seq int64
-		// max() keeps lastActivity from moving back when two senders' clocks interleave.
-		if err := tx.queryRow(ctx, `UPDATE chats SET last_seq = last_seq + 1, last_activity = max(last_activity, ?)
-			WHERE id = ? RETURNING last_seq`, ms(in.CreatedAt), in.ChatID).Scan(&seq); err != nil {
+		if !errors.Is(err, sql.ErrNoRows) || in.ClientID == nil {
+			return err // sql.ErrNoRows without a clientId: no such chat
+		}
+		orig, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages
+			WHERE sender_id = ? AND chat_id = ? AND client_id = ?`, in.SenderID, in.ChatID, *in.ClientID))
+		if err != nil {
 			return err // sql.ErrNoRows: no such chat
 		}
-		in.Seq = seq
-		if _, err := tx.exec(ctx, `INSERT INTO messages
-			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.ChatID, in.Seq, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
-			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted); err != nil {
-			return err
-		}
-		stored := in
-		out, created = &stored, true
+		out = orig
 		return nil
 	})
 	if err != nil {

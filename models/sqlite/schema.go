@@ -9,9 +9,10 @@ import (
 // schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
 // the schema changes; the statements below stay idempotent so a half-applied version is
 // finished by the next open.
-const schemaVersion = 1
+const schemaVersion = 2
 
-// schema is version 1. Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
+// schema is version 2 (version 1 plus the messages_seq trigger). Ids are 24-hex TEXT;
+// times are INTEGER Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,
@@ -69,6 +70,12 @@ var schema = []string{
 	// Idempotent sends: one message per (sender, chat, clientId) when clientId is given.
 	`CREATE UNIQUE INDEX IF NOT EXISTS messages_client ON messages (sender_id, chat_id, client_id)
 		WHERE client_id IS NOT NULL`,
+	// A new message moves its chat's last_seq and last_activity in the statement that
+	// inserts it (max(): two senders' clocks may interleave), so a send is one statement.
+	`CREATE TRIGGER IF NOT EXISTS messages_seq AFTER INSERT ON messages BEGIN
+		UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
+		WHERE id = NEW.chat_id;
+	END`,
 
 	`CREATE TABLE IF NOT EXISTS read_marks (
 		chat_id  TEXT NOT NULL,
