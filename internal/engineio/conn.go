@@ -156,7 +156,7 @@ func (c *Conn) enqueueLocked(n int, ps ...*Packet) bool {
 	start := c.kickLocked()
 	c.mu.Unlock()
 	if start != nil {
-		go c.writeLoop(start)
+		c.srv.schedule(flushTarget{c, start})
 	}
 	return true
 }
@@ -275,7 +275,7 @@ func (c *Conn) close(reason string, flush bool) bool {
 				t.closeAfterFlush = true
 				if !t.writing {
 					t.writing = true
-					go c.writeLoop(t)
+					go c.writeLoop(t) // c.mu is held: no scheduling from here
 				}
 			} else {
 				dropWS = t

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // recordSeparator joins the packets of a polling payload.
@@ -208,6 +209,12 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	if !open {
 		writeOK(w) // closing: packets are no longer taken
+		return
+	}
+	if !utf8.Valid(body) {
+		// Text, as on WebSocket (where invalid UTF-8 closes with 1007).
+		refuse(w, errBadRequest)
+		c.close("parse error", false)
 		return
 	}
 	packets, err := decodePayload(body)

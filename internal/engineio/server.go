@@ -45,6 +45,9 @@ type Server struct {
 
 	// Packets that are the same for every connection, built once.
 	ping, noop, closePkt, pongProbe *Packet
+
+	flushq chan flushTarget
+	quit   chan struct{}
 }
 
 // NewServer builds a server; opts.OnConnection is required.
@@ -53,7 +56,7 @@ func NewServer(opts Options) *Server {
 		panic("engineio: Options.OnConnection is required")
 	}
 	opts.setDefaults()
-	return &Server{
+	s := &Server{
 		opts:      opts,
 		conns:     map[string]*Conn{},
 		ping:      controlPacket(typePing, ""),
@@ -61,6 +64,8 @@ func NewServer(opts Options) *Server {
 		closePkt:  controlPacket(typeClose, ""),
 		pongProbe: controlPacket(typePong, "probe"),
 	}
+	s.startFlushers()
+	return s
 }
 
 // Options returns the server's options with defaults applied.
@@ -118,9 +123,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Close closes every session (a forced server close: queued packets are written first).
+// Close closes every session (a forced server close: queued packets are written first)
+// and stops the flushers (writes left go through writer goroutines).
 func (s *Server) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.quit)
+	}
 	s.closed = true
 	conns := make([]*Conn, 0, len(s.conns))
 	for _, c := range s.conns {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 	"unicode/utf8"
 
@@ -24,10 +25,13 @@ type wsTransport struct {
 	br   *bufio.Reader
 	hdr  [ws.MaxHeaderSize]byte
 
+	raw *rawWriter // non-blocking writes for broadcasts; nil where unavailable
+
 	// Guarded by the session's mu.
-	writing         bool // the writer goroutine is running
+	writing         bool // a writer (goroutine or broadcast flusher) owns the queue
 	closeAfterFlush bool // close the connection once the queue (ending in a close frame) is written
 	bufs            [][]byte
+	pending         [][]byte // what a non-blocking write left, written before the queue
 }
 
 var upgrader = ws.HTTPUpgrader{}
@@ -46,7 +50,7 @@ func upgradeHTTP(w http.ResponseWriter, r *http.Request) (*wsTransport, error) {
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(conn, readBufferSize)
 	}
-	return &wsTransport{conn: conn, br: br}, nil
+	return &wsTransport{conn: conn, br: br, raw: newRawWriter(conn)}, nil
 }
 
 func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +69,7 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 	start := c.kickLocked()
 	c.mu.Unlock()
 	if start != nil {
-		go c.writeLoop(start)
+		s.schedule(flushTarget{c, start})
 	}
 	// A fresh goroutine with a small stack reads; the HTTP server's goroutine ends here.
 	go c.readLoop(t)
@@ -155,7 +159,7 @@ func (c *Conn) onProbePacket(t *wsTransport, p decodedPacket) bool {
 		start := c.kickLocked()
 		c.mu.Unlock()
 		if start != nil {
-			go c.writeLoop(start)
+			c.srv.schedule(flushTarget{c, start})
 		}
 		return true
 	default:
@@ -295,7 +299,7 @@ func (c *Conn) writeControl(t *wsTransport, p *Packet) {
 			if !t.writing {
 				t.writing = true
 				c.mu.Unlock()
-				go c.writeLoop(t)
+				c.srv.schedule(flushTarget{c, t})
 				return
 			}
 		}
@@ -356,50 +360,159 @@ func (c *Conn) failWS(t *wsTransport, err error) {
 	t.conn.Close()
 }
 
-// writeLoop is the connection's one writer: it takes everything queued and writes it
-// with one vectored write, until the queue is empty.
+// writeLoop is the connection's writer goroutine: it writes what is queued, waiting for
+// the socket as long as it takes, until the queue is empty.
 func (c *Conn) writeLoop(t *wsTransport) {
-	var batch []*Packet
-	for {
-		c.mu.Lock()
-		if c.ws != t || len(c.queue) == 0 {
-			if batch != nil && c.spare == nil {
-				clear(batch)
-				c.spare = batch[:0]
-			}
-			t.writing = false
-			closeNow := t.closeAfterFlush && len(c.queue) == 0
-			c.mu.Unlock()
-			if closeNow {
-				t.conn.Close()
-			}
-			return
-		}
-		batch = c.takeQueueLocked(batch)
-		upTo := c.enqueued
-		bufs := t.bufs[:0]
-		t.bufs = nil
-		c.mu.Unlock()
+	for c.writeBatch(t, true) == wroteAll {
+	}
+}
 
-		for _, p := range batch {
-			bufs = append(bufs, p.frame())
-		}
-		nb := net.Buffers(bufs)
-		_, err := nb.WriteTo(t.conn)
-		clear(bufs)
-		c.mu.Lock()
-		t.bufs = bufs[:0]
-		if err == nil {
-			c.releaseFlushWaitersLocked(upTo)
-		}
+type writeResult int
+
+const (
+	queueEmpty writeResult = iota // nothing left: the writer's job is over
+	wroteAll                      // wrote everything it took; more may have been queued
+	socketFull                    // the socket took part of it: the rest waits in t.pending
+	writeFailed
+)
+
+// writeBatch takes everything queued and writes it with one vectored write. blocking
+// waits for the socket; otherwise only what the socket takes at once is written and the
+// rest is kept, in order, for the connection's own writer goroutine.
+func (c *Conn) writeBatch(t *wsTransport, blocking bool) writeResult {
+	c.mu.Lock()
+	if c.ws != t || (len(c.queue) == 0 && len(t.pending) == 0) {
+		t.writing = false
+		closeNow := t.closeAfterFlush && len(c.queue) == 0
 		c.mu.Unlock()
-		if err != nil {
-			c.mu.Lock()
-			t.writing = false
-			c.mu.Unlock()
-			c.close("transport error", false)
+		if closeNow {
 			t.conn.Close()
+		}
+		return queueEmpty
+	}
+	batch := c.takeQueueLocked(nil)
+	upTo := c.enqueued
+	bufs := append(t.bufs[:0], t.pending...)
+	t.bufs, t.pending = nil, nil
+	c.mu.Unlock()
+
+	for _, p := range batch {
+		bufs = append(bufs, p.frame())
+	}
+	var rest [][]byte
+	var err error
+	if blocking || t.raw == nil {
+		nb := net.Buffers(bufs)
+		_, err = nb.WriteTo(t.conn)
+	} else {
+		var n int
+		n, err = t.raw.writeAvailable(bufs)
+		rest = remainder(bufs, n)
+	}
+	c.mu.Lock()
+	if len(rest) > 0 {
+		t.pending = append(t.pending, rest...) // copies: bufs is reused below
+	}
+	clear(bufs)
+	t.bufs = bufs[:0]
+	if c.spare == nil {
+		clear(batch)
+		c.spare = batch[:0]
+	}
+	if err == nil && len(rest) == 0 {
+		c.releaseFlushWaitersLocked(upTo)
+	}
+	if err != nil {
+		t.writing = false
+	}
+	c.mu.Unlock()
+	switch {
+	case err != nil:
+		c.close("transport error", false)
+		t.conn.Close()
+		return writeFailed
+	case len(rest) > 0:
+		return socketFull
+	default:
+		return wroteAll
+	}
+}
+
+// releaseIfIdle ends a writer's turn when nothing more was queued; false if there is more
+// to write (the caller hands it to the connection's writer goroutine).
+func (c *Conn) releaseIfIdle(t *wsTransport) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ws == t && (len(c.queue) > 0 || len(t.pending) > 0 || t.closeAfterFlush) {
+		return false
+	}
+	t.writing = false
+	return true
+}
+
+// remainder is what of bufs is left after n bytes were written.
+func remainder(bufs [][]byte, n int) [][]byte {
+	for i, b := range bufs {
+		if n < len(b) {
+			rest := bufs[i:]
+			rest[0] = b[n:]
+			return rest
+		}
+		n -= len(b)
+	}
+	return nil
+}
+
+// flushTarget is a connection waiting for a flusher.
+type flushTarget struct {
+	c *Conn
+	t *wsTransport
+}
+
+// The server's flushers write every WebSocket connection that has something queued, in
+// the order they became ready, with non-blocking writes. A connection goes back to the
+// end of the line when more was queued while it was written, so under load each write
+// carries everything that piled up meanwhile (fewer, larger writes), and when the server
+// is idle a packet goes out at once. A connection whose socket is full is handed to its
+// own writer goroutine, so no connection waits for another.
+const flushQueueSize = 16384
+
+func (s *Server) startFlushers() {
+	s.flushq = make(chan flushTarget, flushQueueSize)
+	s.quit = make(chan struct{})
+	for range runtime.GOMAXPROCS(0) {
+		go s.flusher()
+	}
+}
+
+// schedule hands a connection whose writer is idle to a flusher (or, when they are
+// stopped or swamped, to a goroutine of its own).
+func (s *Server) schedule(ft flushTarget) {
+	if ft.t.raw != nil {
+		select {
+		case <-s.quit:
+		case s.flushq <- ft:
 			return
+		default:
+		}
+	}
+	go ft.c.writeLoop(ft.t)
+}
+
+func (s *Server) flusher() {
+	for {
+		select {
+		case <-s.quit:
+			return
+		case ft := <-s.flushq:
+			switch ft.c.writeBatch(ft.t, false) {
+			case wroteAll:
+				if !ft.c.releaseIfIdle(ft.t) {
+					s.schedule(ft) // more came meanwhile: to the end of the line
+				}
+			case socketFull:
+				go ft.c.writeLoop(ft.t)
+			}
 		}
 	}
 }
