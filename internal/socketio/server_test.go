@@ -1,0 +1,261 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestConnectWritesConnectAfterConnected(t *testing.T) {
+	joined := make(chan []string, 1)
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{Connected: func(sock *Socket) {
+			sock.Join("r1", "r2")
+			sock.Emit("hello", [][]byte{[]byte(`1`)}, nil) // before CONNECT is written
+			joined <- sock.Rooms()
+		}})
+	})
+	c := dial(t, url)
+	c.connect("")
+	if got := c.next(); got != `42["hello",1]` {
+		t.Fatalf("after CONNECT: %q", got)
+	}
+	if rooms := <-joined; strings.Join(rooms, ",") != "r1,r2" {
+		t.Fatalf("rooms %v", rooms)
+	}
+}
+
+func TestConnectRefusals(t *testing.T) {
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{Authorize: func(h *Handshake) (any, error) {
+			if string(h.Auth) == `{"token":"good"}` {
+				return "user-1", nil
+			}
+			if string(h.Auth) == `{"token":"boom"}` {
+				return nil, errors.New("store down")
+			}
+			return nil, &ConnectError{Message: "UNAUTHORIZED", Data: map[string]string{"code": "UNAUTHORIZED"}}
+		}})
+	})
+	c := dial(t, url)
+	c.send("40/random,")
+	if got := c.next(); got != `44/random,{"message":"Invalid namespace"}` {
+		t.Fatalf("unknown namespace: %q", got)
+	}
+	c.send(`40{"token":"bad"}`)
+	if got := c.next(); got != `44{"message":"UNAUTHORIZED","data":{"code":"UNAUTHORIZED"}}` {
+		t.Fatalf("refused: %q", got)
+	}
+	c.send(`40{"token":"boom"}`)
+	if got := c.next(); got != `44{"message":"store down"}` {
+		t.Fatalf("failed: %q", got)
+	}
+	// The connection survives refusals; a later CONNECT can succeed.
+	c.connect(`{"token":"good"}`)
+}
+
+func TestConnectTimeout(t *testing.T) {
+	_, url := startTestServer(t, Options{ConnectTimeout: 200 * time.Millisecond}, func(s *Server) {
+		s.Namespace("/", Handlers{})
+	})
+	c := dial(t, url)
+	start := time.Now()
+	c.closed()
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("closed after %v", d)
+	}
+}
+
+func TestEventsRunOneAtATimeInOrderAndAckOnce(t *testing.T) {
+	var inFlight, maxInFlight atomic.Int32
+	var mu sync.Mutex
+	var order []string
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{Event: func(_ *Socket, e *Event) {
+			n := inFlight.Add(1)
+			if n > maxInFlight.Load() {
+				maxInFlight.Store(n)
+			}
+			time.Sleep(50 * time.Microsecond) // give a concurrent dispatch a chance to show
+			mu.Lock()
+			order = append(order, string(e.Arg(0)))
+			mu.Unlock()
+			inFlight.Add(-1)
+			e.Ack([][]byte{e.Arg(0)}, nil)
+			if e.Ack([][]byte{[]byte(`"again"`)}, nil) {
+				t.Error("a second Ack was sent")
+			}
+		}})
+	})
+	c := dial(t, url)
+	c.connect("")
+	const n = 500
+	for i := 0; i < n; i++ {
+		c.send(fmt.Sprintf(`42%d["e",%d]`, i, i))
+	}
+	for i := 0; i < n; i++ {
+		if got, want := c.next(), fmt.Sprintf(`43%d[%d]`, i, i); got != want {
+			t.Fatalf("ack %d: %q, want %q", i, got, want)
+		}
+	}
+	c.quiet(100 * time.Millisecond) // no second acks
+	if maxInFlight.Load() != 1 {
+		t.Fatalf("%d events of one connection ran at once", maxInFlight.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, got := range order {
+		if got != fmt.Sprint(i) {
+			t.Fatalf("event %d handled as %s", i, got)
+		}
+	}
+}
+
+func TestBinaryEventsAndAcks(t *testing.T) {
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{Event: func(sock *Socket, e *Event) {
+			if e.WantsAck() {
+				e.Ack(e.Args, e.Attachments)
+				return
+			}
+			sock.Emit("back", e.Args, e.Attachments)
+		}})
+	})
+	c := dial(t, url)
+	c.connect("")
+	c.send(`452-["m",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+	c.sendBinary([]byte{1, 2})
+	c.sendBinary([]byte{3})
+	for _, want := range []string{`452-["back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, "bin:\x01\x02", "bin:\x03"} {
+		if got := c.next(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	c.send(`451-9["m",{"_placeholder":true,"num":0}]`)
+	c.sendBinary([]byte{7})
+	for _, want := range []string{`461-9[{"_placeholder":true,"num":0}]`, "bin:\x07"} {
+		if got := c.next(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	// A text packet where an attachment was due is a protocol error.
+	c.send(`451-["m",{"_placeholder":true,"num":0}]`)
+	c.send(`42["m"]`)
+	c.closed()
+}
+
+func TestProtocolErrorsClose(t *testing.T) {
+	_, url := startTestServer(t, Options{}, func(s *Server) { s.Namespace("/", Handlers{}) })
+	for _, bad := range []string{`42{}`, `4abc`, `42abc["m"]`, `42["disconnect"]`, `44{"message":"x"}`} {
+		c := dial(t, url)
+		c.connect("")
+		c.send(bad)
+		c.closed()
+	}
+	// An event for a namespace the connection never joined.
+	c := dial(t, url)
+	c.connect("")
+	c.send(`42/other,["m"]`)
+	c.closed()
+}
+
+func TestBroadcastRoomsAndExcept(t *testing.T) {
+	var ns *Namespace
+	ids := make(chan string, 3)
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		ns = s.Namespace("/", Handlers{Connected: func(sock *Socket) {
+			sock.Join("all")
+			if strings.Contains(string(sock.Handshake().Auth), "vip") {
+				sock.Join("vip")
+			}
+			ids <- sock.ID()
+		}})
+	})
+	a, b, v := dial(t, url), dial(t, url), dial(t, url)
+	aID := a.connect(`{}`)
+	<-ids
+	b.connect(`{}`)
+	<-ids
+	v.connect(`{"vip":1}`)
+	<-ids
+	ns.Broadcast(BroadcastOptions{Rooms: []string{"all"}, Except: []string{aID}}, ns.Encode("x", [][]byte{[]byte(`1`)}, nil))
+	ns.Broadcast(BroadcastOptions{Rooms: []string{"all"}, Except: []string{"vip"}}, ns.Encode("y", nil, nil))
+	ns.Broadcast(BroadcastOptions{Rooms: []string{"vip", "all"}}, ns.Encode("z", nil, nil)) // once each
+	ns.Broadcast(BroadcastOptions{Rooms: []string{aID}}, ns.Encode("mine", nil, nil))       // a socket's own room
+	want := map[*rawClient][]string{
+		a: {`42["y"]`, `42["z"]`, `42["mine"]`},
+		b: {`42["x",1]`, `42["y"]`, `42["z"]`},
+		v: {`42["x",1]`, `42["z"]`},
+	}
+	for c, packets := range want {
+		for _, p := range packets {
+			if got := c.next(); got != p {
+				t.Fatalf("got %q, want %q", got, p)
+			}
+		}
+		c.quiet(50 * time.Millisecond)
+	}
+}
+
+func TestDisconnects(t *testing.T) {
+	reasons := make(chan string, 4)
+	socks := make(chan *Socket, 4)
+	_, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{
+			Connected:    func(sock *Socket) { socks <- sock },
+			Disconnected: func(_ *Socket, reason string) { reasons <- reason },
+		})
+	})
+	c := dial(t, url)
+	c.connect("")
+	<-socks
+	c.send("41")
+	if r := <-reasons; r != "client namespace disconnect" {
+		t.Fatalf("reason %q", r)
+	}
+	c.connect("") // the connection stays; the namespace can be joined again
+	sock := <-socks
+	sock.Disconnect(true)
+	if got := c.next(); got != "41" {
+		t.Fatalf("server disconnect: %q", got)
+	}
+	c.closed()
+	if r := <-reasons; r != "server namespace disconnect" {
+		t.Fatalf("reason %q", r)
+	}
+	c = dial(t, url)
+	c.connect("")
+	<-socks
+	c.conn.Close()
+	if r := <-reasons; r != "transport close" {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+func TestPanickingHandlerClosesOnlyItsConnection(t *testing.T) {
+	panics := make(chan error, 1)
+	_, url := startTestServer(t, Options{OnPanic: func(err error) { panics <- err }}, func(s *Server) {
+		s.Namespace("/", Handlers{Event: func(_ *Socket, e *Event) {
+			if e.Name == "boom" {
+				panic("boom")
+			}
+			e.Ack(nil, nil)
+		}})
+	})
+	bad, good := dial(t, url), dial(t, url)
+	bad.connect("")
+	good.connect("")
+	bad.send(`42["boom"]`)
+	bad.closed()
+	if err := <-panics; !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("panic report %v", err)
+	}
+	good.send(`421["ok"]`)
+	if got := good.next(); got != `431[]` {
+		t.Fatalf("the other connection: %q", got)
+	}
+}
