@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -15,6 +16,13 @@ import (
 // ~16 per transaction is ~4× faster than one each and 128 is no better, so the cap only
 // bounds the latency of the last write in a burst.
 const maxBatch = 128
+
+// gatherWait is how long a batch waits for more writes while several writers are active
+// (the previous batch carried more than one write): each commit costs a dozen system
+// calls whatever it carries, so under load a moment of waiting divides that cost among
+// several sends. A lone writer (one send at a time) commits at once. Go's timers are
+// coarse here: the wait is at most about a millisecond.
+const gatherWait = 500 * time.Microsecond
 
 // jobFunc is one write. It runs on the writer connection inside the batch transaction,
 // under its own savepoint: returning an error undoes its changes only. ctx is the
@@ -88,6 +96,9 @@ func (w *writer) do(ctx context.Context, fn jobFunc) error {
 func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*job, 0, maxBatch)
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	busy := false
 	for {
 		select {
 		case <-w.quit:
@@ -104,6 +115,22 @@ func (w *writer) loop() {
 				break collect
 			}
 		}
+		if busy && len(batch) < maxBatch {
+			gather.Reset(gatherWait)
+		wait:
+			for len(batch) < maxBatch {
+				select {
+				case j := <-w.reqs:
+					batch = append(batch, j)
+				case <-gather.C:
+					break wait
+				case <-w.quit:
+					break wait
+				}
+			}
+			gather.Stop()
+		}
+		busy = len(batch) > 1
 		w.run(batch)
 		clear(batch) // drop references to finished jobs
 		batch = batch[:0]
