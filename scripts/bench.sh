@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Parley's benchmarks against Node socket.io 4.8 servers, measured in the same run. Each
-# server is its own process on 127.0.0.1, the load generator (the official
-# socket.io-client v4 in Node, bench/*.js) another one. Prints one Markdown table per
-# scenario with each server's row and Parley / Node ratio rows.
+# server is its own process on 127.0.0.1, the load generator another one: by default
+# bench/loadgen (Go, a minimal Socket.IO v4 client of its own over WebSocket), or with
+# BENCH_LOADGEN=node the official socket.io-client v4 in Node (bench/load.js, fanout.js,
+# idle.js), which spends ~30 us of JavaScript per received event on one core and so can
+# bound the servers' throughput. Both drive the same scenarios and print the same JSON.
+# Prints one Markdown table per scenario with each server's row and Parley / Node ratio rows.
 #
 #   scripts/bench.sh                                  # all four scenarios, ~5-6 min on 2 cores
 #   BENCH_SCENARIOS="e2e open" scripts/bench.sh       # a subset
@@ -22,6 +25,7 @@
 #
 # Knobs (environment; defaults in brackets, BENCH_QUICK=1 changes the starred ones):
 #   BENCH_SCENARIOS   scenarios, in order ["fanout e2e open idle"]
+#   BENCH_LOADGEN     go (bench/loadgen, built here) or node (bench/*.js, socket.io-client) [go]
 #   BENCH_SERVERS     servers to run where a scenario has them ["parley node-sqlite node"];
 #                     in fanout "parley" is bench/fanout and "node" bench/node-fanout-server.js
 #   BENCH_RUNS        rounds per scenario, alternating server order [1]
@@ -40,7 +44,8 @@
 #                     directory; the work tree is untouched) instead of the work tree,
 #                     e.g. BENCH_PARLEY_REV=HEAD to measure the last commit
 #   BENCH_PARLEY_BIN  run this prebuilt Parley binary instead of building one
-#   GOGC, GOMAXPROCS, GODEBUG are passed through to the Go servers as they are set.
+#   GOGC, GOMAXPROCS, GODEBUG are passed through to the Go servers as they are set (not to
+#                     bench/loadgen, which runs with the Go defaults).
 # (BENCH_SENDERS used to count senders per room; it now counts them in total.)
 #
 # For each server: start it on a free 127.0.0.1 port (Parley on a fresh SQLite file in a
@@ -58,6 +63,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK=${BENCH_QUICK:-0}
+LOADGEN=${BENCH_LOADGEN:-go}
 [ "$QUICK" = 1 ] && q=1 || q=0
 SCENARIOS=${BENCH_SCENARIOS:-fanout e2e open idle}
 SERVERS=${BENCH_SERVERS:-parley node-sqlite node}
@@ -94,6 +100,7 @@ has() { # word list...
   for x in "$@"; do [ "$x" = "$w" ] && return 0; done
   return 1
 }
+has "$LOADGEN" go node || die "BENCH_LOADGEN must be go or node, got '$LOADGEN'"
 for s in $SCENARIOS; do
   has "$s" fanout e2e open idle || die "unknown scenario $s in BENCH_SCENARIOS (want fanout, e2e, open, idle)"
 done
@@ -230,6 +237,17 @@ if has parley-fanout $wanted; then
     note fanout "Parley's fan-out server: SKIPPED, ./bench/fanout does not exist yet (a Go main package: PORT and HOST env, GET /healthz, every socket joins room \`r\`, each \`m\` event is broadcast to \`r\` sender included)."
   fi
 fi
+loadgen=() # the Go load generator's command, empty for the Node generators
+if [ "$LOADGEN" = go ]; then
+  say "building the load generator (./bench/loadgen)"
+  timeout 300 go build -o "$tmp/loadgen" ./bench/loadgen || die "go build ./bench/loadgen failed (BENCH_LOADGEN=node runs the Node load generators)"
+  # The Go runtime knobs are for the servers under test: the load generator runs without them.
+  loadgen=(env -u GOGC -u GOMAXPROCS -u GODEBUG "$tmp/loadgen")
+  # report.js describes the Node generator's client in its Shape lines; say which one ran.
+  for s in $SCENARIOS; do
+    note "$s" "Load generator: bench/loadgen (Go; its own Socket.IO v4 client over WebSocket, one process, not socket.io-client v4 as the Shape line says). BENCH_LOADGEN=node runs the Node generators."
+  done
+fi
 deps_ok() {
   [ -d bench/node_modules/socket.io ] && [ -d bench/node_modules/socket.io-client ] || return 1
   if has node-sqlite $wanted; then
@@ -326,20 +344,26 @@ run_one() { # scenario key round
   local common=(--url "http://127.0.0.1:$port" --target "$key" --pid "$server_pid" --clk-tck "$CLK_TCK")
   case "$scenario" in
     fanout)
-      cmd=(node bench/fanout.js "${common[@]}" --clients "$FANOUT_CLIENTS" --inflight "$FANOUT_INFLIGHT"
+      cmd=(node bench/fanout.js)
+      [ ${#loadgen[@]} -gt 0 ] && cmd=("${loadgen[@]}" fanout)
+      cmd+=("${common[@]}" --clients "$FANOUT_CLIENTS" --inflight "$FANOUT_INFLIGHT"
         --bytes "$FANOUT_BYTES" --seconds "$SECS" --warmup "$WARMUP")
       limit=$((SECS + WARMUP + 90))
       ;;
     e2e | open)
       local mode=closed
       [ "$scenario" = open ] && mode=open
-      cmd=(node bench/load.js "${common[@]}" --mode "$mode" --rooms "$ROOMS" --members "$MEMBERS"
+      cmd=(node bench/load.js)
+      [ ${#loadgen[@]} -gt 0 ] && cmd=("${loadgen[@]}" load)
+      cmd+=("${common[@]}" --mode "$mode" --rooms "$ROOMS" --members "$MEMBERS"
         --senders "$SENDERS" --inflight "$INFLIGHT" --rate "$RATE" --text-bytes "$TEXT_BYTES"
         --seconds "$SECS" --warmup "$WARMUP" --ack-timeout-ms "$ACK_TIMEOUT_MS")
       limit=$((SECS + WARMUP + ACK_TIMEOUT_MS / 1000 + 120))
       ;;
     idle)
-      cmd=(node --max-old-space-size=4096 bench/idle.js "${common[@]}" --conns "$IDLE_CONNS" --batch "$IDLE_BATCH"
+      cmd=(node --max-old-space-size=4096 bench/idle.js)
+      [ ${#loadgen[@]} -gt 0 ] && cmd=("${loadgen[@]}" idle)
+      cmd+=("${common[@]}" --conns "$IDLE_CONNS" --batch "$IDLE_BATCH"
         --settle "$IDLE_SETTLE" --seconds "$IDLE_SECONDS" --connect-deadline-s 180)
       limit=$((IDLE_SETTLE + IDLE_SECONDS + 240))
       ;;
