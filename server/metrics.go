@@ -3,6 +3,8 @@ package server
 import (
 	"time"
 
+	"github.com/parley-chat/parley/internal/engineio"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -38,6 +40,40 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// engineMetrics reads the engine's counters at each scrape.
+func (m *metrics) engineMetrics(stats func() engineio.Stats, connections func() int) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_ws_writes_total", Help: "Write system calls to WebSocket connections.",
+		}, func() float64 { return float64(stats().WebSocketWrites) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_ws_frames_total", Help: "WebSocket frames written (frames per write: how well writes are batched).",
+		}, func() float64 { return float64(stats().WebSocketFrames) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_ws_written_bytes_total", Help: "Bytes written to WebSocket connections.",
+		}, func() float64 { return float64(stats().WebSocketBytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_engine_sessions", Help: "Open Engine.IO sessions (connections, before and after joining a namespace).",
+		}, func() float64 { return float64(connections()) }),
+	)
+}
+
+// storeMetrics exports a store's group-commit counters when it has them (SQLite).
+func (m *metrics) storeMetrics(store any) {
+	cs, ok := store.(interface{ CommitStats() (commits, writes int64) })
+	if !ok {
+		return
+	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_sqlite_commits_total", Help: "SQLite transactions committed by the writer.",
+		}, func() float64 { c, _ := cs.CommitStats(); return float64(c) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_sqlite_writes_total", Help: "Writes those transactions carried (writes per commit: the group commit factor).",
+		}, func() float64 { _, w := cs.CommitStats(); return float64(w) }),
+	)
 }
 
 func (m *metrics) observe(event, code string, d time.Duration) {

@@ -87,6 +87,8 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 			log.Error().Err(err).Msg("socket callback panicked; connection closed")
 		},
 	})
+	s.metrics.engineMetrics(s.io.EngineStats, s.io.Connections)
+	s.metrics.storeMetrics(store)
 	s.ns = s.io.Namespace("/", socketio.Handlers{
 		Authorize:    s.authorize,
 		Connected:    s.onConnection,

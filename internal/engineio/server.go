@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Engine.IO error codes of refused requests, with Node's messages.
@@ -48,6 +49,21 @@ type Server struct {
 
 	flushq chan flushTarget
 	quit   chan struct{}
+
+	// WebSocket write counters: frames per write is the batching the writers achieve.
+	wsWrites, wsFrames, wsBytes atomic.Uint64
+}
+
+// Stats are the server's counters.
+type Stats struct {
+	// WebSocketWrites is the number of write system calls to WebSocket connections,
+	// WebSocketFrames the frames they carried, WebSocketBytes their size.
+	WebSocketWrites, WebSocketFrames, WebSocketBytes uint64
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{WebSocketWrites: s.wsWrites.Load(), WebSocketFrames: s.wsFrames.Load(), WebSocketBytes: s.wsBytes.Load()}
 }
 
 // NewServer builds a server; opts.OnConnection is required.

@@ -401,14 +401,19 @@ func (c *Conn) writeBatch(t *wsTransport, blocking bool) writeResult {
 	}
 	var rest [][]byte
 	var err error
+	var n int
 	if blocking || t.raw == nil {
 		nb := net.Buffers(bufs)
-		_, err = nb.WriteTo(t.conn)
+		var n64 int64
+		n64, err = nb.WriteTo(t.conn)
+		n = int(n64)
 	} else {
-		var n int
 		n, err = t.raw.writeAvailable(bufs)
 		rest = remainder(bufs, n)
 	}
+	c.srv.wsWrites.Add(1)
+	c.srv.wsFrames.Add(uint64(len(batch)))
+	c.srv.wsBytes.Add(uint64(n))
 	c.mu.Lock()
 	if len(rest) > 0 {
 		t.pending = append(t.pending, rest...) // copies: bufs is reused below

@@ -98,6 +98,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 // Close disconnects every connection (their queued packets are written first).
 func (s *Server) Close() { s.engine.Close() }
 
+// EngineStats are the Engine.IO layer's counters.
+func (s *Server) EngineStats() engineio.Stats { return s.engine.Stats() }
+
 // Connections is the number of open Engine.IO sessions.
 func (s *Server) Connections() int { return s.engine.Len() }
 

@@ -56,7 +56,7 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		out     *models.Message
 		created bool
 	)
-	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+	err := s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
 		// One statement: seq is the chat's last_seq + 1, the messages_seq trigger moves
 		// the chat's last_seq and last_activity in the same statement, and a repeated
 		// (sender, chat, clientId) inserts nothing. No row back means a duplicate (the

@@ -145,6 +145,12 @@ func cloneValues(v url.Values) url.Values {
 // Name implements models.Store.
 func (s *Store) Name() string { return "sqlite" }
 
+// CommitStats reports the writer's committed transactions and the writes they carried
+// (writes per commit is the group commit factor).
+func (s *Store) CommitStats() (commits, writes int64) {
+	return s.w.batches.Load(), s.w.writes.Load()
+}
+
 // Ping implements models.Store: it reads the database header through the read pool.
 func (s *Store) Ping(ctx context.Context) error {
 	var v int
@@ -170,5 +176,11 @@ func (s *Store) Close() error {
 // write runs fn in the writer goroutine, inside the transaction of the current batch, and
 // returns once that transaction has committed (or failed).
 func (s *Store) write(ctx context.Context, fn jobFunc) error {
-	return dbErr(s.w.do(ctx, fn))
+	return dbErr(s.w.do(ctx, fn, false))
+}
+
+// writeOne is write for a job whose only change is one statement: SQLite undoes a
+// failed statement by itself, so the job needs no savepoint of its own in a batch.
+func (s *Store) writeOne(ctx context.Context, fn jobFunc) error {
+	return dbErr(s.w.do(ctx, fn, true))
 }

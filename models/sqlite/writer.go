@@ -33,6 +33,9 @@ type job struct {
 	ctx  context.Context // the caller's: checked before the job starts
 	fn   jobFunc
 	done chan error // buffered: the writer never waits for a caller
+	// single: the job changes the database with at most one statement (SQLite's own
+	// statement rollback undoes it on failure), so it runs without a savepoint.
+	single bool
 }
 
 // writer owns the single write connection and applies every write of the store through
@@ -77,8 +80,8 @@ func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger) (*writer, er
 // do queues fn and waits until the transaction that applied it has committed. If ctx ends
 // first, do returns ctx's error; the write may still commit (every write is idempotent or
 // guarded, so a retry is safe), but it does not start once its caller has gone.
-func (w *writer) do(ctx context.Context, fn jobFunc) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (w *writer) do(ctx context.Context, fn jobFunc, single bool) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), single: single}
 	select {
 	case w.reqs <- j:
 	case <-w.quit:
@@ -174,7 +177,8 @@ func (w *writer) run(batch []*job) {
 			errs[i] = err // the caller has gone: do not apply a write nobody waits for
 			continue
 		}
-		if !solo {
+		savepoint := !solo && !j.single
+		if savepoint {
 			if err := w.exec(ctx, "SAVEPOINT w"); err != nil {
 				w.abort(err, len(batch))
 				failAll(err)
@@ -187,6 +191,12 @@ func (w *writer) run(batch []*job) {
 				applied++
 			}
 			break
+		}
+		if !savepoint {
+			if errs[i] == nil {
+				applied++
+			}
+			continue
 		}
 		if errs[i] != nil {
 			if err := w.exec(ctx, "ROLLBACK TO w"); err != nil {
