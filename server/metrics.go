@@ -62,7 +62,9 @@ func (m *metrics) engineMetrics(stats func() engineio.Stats, connections func() 
 
 // storeMetrics exports a store's group-commit counters when it has them (SQLite).
 func (m *metrics) storeMetrics(store any) {
-	cs, ok := store.(interface{ CommitStats() (commits, writes int64) })
+	cs, ok := store.(interface {
+		CommitStats() (commits, writes int64)
+	})
 	if !ok {
 		return
 	}
