@@ -10,35 +10,39 @@ import (
 // localSockets indexes this node's sockets by user. A user's second tab copies the rooms of
 // a tab already here instead of asking the store: those rooms are kept current by every
 // membership change (through the cluster bus, from any node), so a user with many tabs
-// costs the store nothing per connect.
+// costs the store nothing per connect. A user has a few sockets at most, so a slice per
+// user costs less memory than a set.
 type localSockets struct {
 	mu     sync.Mutex
-	byUser map[string]map[*socketio.Socket]struct{}
+	byUser map[string][]*socketio.Socket
 }
 
 func newLocalSockets() *localSockets {
-	return &localSockets{byUser: map[string]map[*socketio.Socket]struct{}{}}
+	return &localSockets{byUser: map[string][]*socketio.Socket{}}
 }
 
 func (l *localSockets) add(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	m := l.byUser[userID]
-	if m == nil {
-		m = map[*socketio.Socket]struct{}{}
-		l.byUser[userID] = m
-	}
-	m[s] = struct{}{}
+	l.byUser[userID] = append(l.byUser[userID], s)
 }
 
 func (l *localSockets) remove(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if m := l.byUser[userID]; m != nil {
-		delete(m, s)
-		if len(m) == 0 {
-			delete(l.byUser, userID)
+	list := l.byUser[userID]
+	for i, x := range list {
+		if x == s {
+			list[i] = list[len(list)-1]
+			list[len(list)-1] = nil
+			list = list[:len(list)-1]
+			break
 		}
+	}
+	if len(list) == 0 {
+		delete(l.byUser, userID)
+	} else {
+		l.byUser[userID] = list
 	}
 }
 
@@ -54,7 +58,7 @@ func (l *localSockets) has(userID string) bool {
 func (l *localSockets) siblingRooms(userID string) ([]string, bool) {
 	l.mu.Lock()
 	var sibling *socketio.Socket
-	for s := range l.byUser[userID] {
+	for _, s := range l.byUser[userID] {
 		if s.Connected() {
 			sibling = s
 			break

@@ -219,7 +219,7 @@ func fetchedSocket(s *socketio.Socket) map[string]any {
 		query[k] = v[0]
 		q.Set(k, v[0])
 	}
-	addr := hs.RemoteAddr
+	addr := hs.RemoteAddr // headers and query are usually gone by now (KeepHandshake)
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}

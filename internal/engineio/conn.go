@@ -90,8 +90,21 @@ func newConn(s *Server, r *http.Request, transport int) *Conn {
 // ID is the Engine.IO session id.
 func (c *Conn) ID() string { return c.id }
 
-// Request is the handshake request's headers, query and remote address.
-func (c *Conn) Request() Request { return c.req }
+// Request is the handshake request's headers, query and remote address (headers and
+// query are empty after ReleaseRequest).
+func (c *Conn) Request() Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.req
+}
+
+// ReleaseRequest drops the handshake's headers and query, which an idle connection
+// would otherwise hold for its whole life; the remote address stays.
+func (c *Conn) ReleaseRequest() {
+	c.mu.Lock()
+	c.req.Header, c.req.Query = nil, nil
+	c.mu.Unlock()
+}
 
 // Transport names the current transport: "polling" or "websocket".
 func (c *Conn) Transport() string {

@@ -21,7 +21,7 @@ type client struct {
 	srv  *Server
 	conn *engineio.Conn
 
-	// Reassembly of a binary packet (read by the engine's one reader at a time).
+	// Reassembly of a binary packet (the worker's).
 	binary   *packet
 	binParts [][]byte
 
@@ -29,7 +29,7 @@ type client struct {
 	space        sync.Cond // signalled when the queue drains
 	closed       bool
 	sockets      []*Socket // connected, by namespace
-	connecting   []string  // namespaces with a CONNECT waiting in the queue
+	connecting   bool      // a CONNECT is being handled
 	work         []work
 	working      bool
 	connectTimer *time.Timer
@@ -38,14 +38,14 @@ type client struct {
 type workKind int
 
 const (
-	workConnect workKind = iota
-	workPacket
-	workDisconnected // run a socket's Disconnected callback
+	workMessage      workKind = iota // a message from the client, to decode
+	workDisconnected                 // run a socket's Disconnected callback
 )
 
 type work struct {
 	kind   workKind
-	pkt    packet
+	data   []byte
+	binary bool
 	sock   *Socket
 	reason string
 }
@@ -60,15 +60,27 @@ func newClient(s *Server, conn *engineio.Conn) *client {
 // onConnectTimeout closes a connection that joined no namespace in time.
 func (c *client) onConnectTimeout() {
 	c.mu.Lock()
-	idle := len(c.sockets) == 0 && len(c.connecting) == 0 && !c.closed
+	idle := len(c.sockets) == 0 && !c.connecting && !c.working && len(c.work) == 0 && !c.closed
 	c.mu.Unlock()
 	if idle {
 		c.conn.Close()
 	}
 }
 
-// OnMessage is one Engine.IO message: a packet's text, or one of its attachments.
+// OnMessage is one Engine.IO message: a packet's text, or one of its attachments. The
+// engine's reader only queues it: decoding and everything after run on the worker, so
+// the reader of an idle connection keeps the smallest stack.
 func (c *client) OnMessage(data []byte, binary bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.enqueueLocked(work{kind: workMessage, data: data, binary: binary})
+}
+
+// onMessage decodes a message on the worker and acts on the packet once it is whole.
+func (c *client) onMessage(data []byte, binary bool) {
 	if binary {
 		if c.binary == nil {
 			c.protocolError()
@@ -79,7 +91,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 			p := *c.binary
 			p.attach = c.binParts
 			c.binary, c.binParts = nil, nil
-			c.dispatch(p)
+			c.handle(p)
 		}
 		return
 	}
@@ -96,7 +108,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 		c.binary = &p
 		return
 	}
-	c.dispatch(p)
+	c.handle(p)
 }
 
 // protocolError closes a connection that sent something Socket.IO does not allow.
@@ -105,32 +117,37 @@ func (c *client) protocolError() {
 	c.conn.Close()
 }
 
-func (c *client) dispatch(p packet) {
+// handle acts on one whole packet.
+func (c *client) handle(p packet) {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	closed := c.closed
+	s := c.socketLocked(p.nsp)
+	c.mu.Unlock()
+	if closed {
 		return
 	}
-	known := c.socketLocked(p.nsp) != nil
-	pending := contains(c.connecting, p.nsp)
 	switch p.typ {
 	case packetConnect:
-		if known || pending {
-			c.mu.Unlock()
-			c.protocolError()
+		if s != nil {
+			c.protocolError() // a second CONNECT to the same namespace
 			return
 		}
-		c.connecting = append(c.connecting, p.nsp)
-		c.enqueueLocked(work{kind: workConnect, pkt: p})
+		c.connect(p)
 	case packetDisconnect, packetEvent, packetBinaryEvent, packetAck, packetBinaryAck:
-		if !known && !pending {
-			c.mu.Unlock()
-			c.protocolError()
+		if s == nil {
+			c.protocolError() // a namespace this connection has not joined
 			return
 		}
-		c.enqueueLocked(work{kind: workPacket, pkt: p})
+		switch p.typ {
+		case packetEvent, packetBinaryEvent:
+			if h := s.ns.h.Event; h != nil {
+				h(s, &Event{Name: p.eventName(), Args: p.args[1:], Attachments: p.attach, sock: s, ackID: p.id})
+			}
+		case packetDisconnect:
+			c.drop(s, "client namespace disconnect")
+		}
+		// Acks: the server never asks a client for one, so there is nothing to match.
 	default: // CONNECT_ERROR never comes from a client
-		c.mu.Unlock()
 		c.protocolError()
 	}
 }
@@ -182,24 +199,8 @@ func (c *client) run(w *work) {
 		}
 	}()
 	switch w.kind {
-	case workConnect:
-		c.connect(w.pkt)
-	case workPacket:
-		c.mu.Lock()
-		s := c.socketLocked(w.pkt.nsp)
-		c.mu.Unlock()
-		if s == nil {
-			return // its CONNECT was refused, or it is gone
-		}
-		switch w.pkt.typ {
-		case packetEvent, packetBinaryEvent:
-			if h := s.ns.h.Event; h != nil {
-				h(s, &Event{Name: w.pkt.eventName(), Args: w.pkt.args[1:], Attachments: w.pkt.attach, sock: s, ackID: w.pkt.id})
-			}
-		case packetDisconnect:
-			c.drop(s, "client namespace disconnect")
-		}
-		// Acks: the server never asks a client for one, so there is nothing to match.
+	case workMessage:
+		c.onMessage(w.data, w.binary)
 	case workDisconnected:
 		if h := w.sock.ns.h.Disconnected; h != nil {
 			h(w.sock, w.reason)
@@ -209,9 +210,10 @@ func (c *client) run(w *work) {
 
 // connect admits or refuses a socket to a namespace.
 func (c *client) connect(p packet) {
+	c.setConnecting(true)
+	defer c.setConnecting(false)
 	ns := c.srv.Lookup(p.nsp)
 	if ns == nil {
-		c.endConnecting(p.nsp)
 		c.conn.Send(encodeSimple(packetConnectError, p.nsp, []byte(`{"message":"Invalid namespace"}`)))
 		return
 	}
@@ -225,24 +227,29 @@ func (c *client) connect(p packet) {
 	if ns.h.Authorize != nil {
 		var err error
 		if data, err = ns.h.Authorize(hs); err != nil {
-			c.endConnecting(p.nsp)
 			c.conn.Send(encodeSimple(packetConnectError, p.nsp, connectErrorJSON(err)))
 			return
 		}
 	}
 	s := &Socket{id: newID(), ns: ns, cl: c, hs: hs, data: data}
 	c.mu.Lock()
-	c.connecting = remove(c.connecting, p.nsp)
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
 	c.sockets = append(c.sockets, s)
-	c.connectTimer.Stop()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil // an idle connection keeps no timer it will not use
+	}
 	c.mu.Unlock()
 	ns.add(s)
 	if ns.h.Connected != nil {
 		ns.h.Connected(s)
+	}
+	if !c.srv.opts.KeepHandshake {
+		hs.Header, hs.Query = nil, nil
+		c.conn.ReleaseRequest()
 	}
 	if b := c.srv.bus; b != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
@@ -254,9 +261,9 @@ func (c *client) connect(p packet) {
 	s.announce(encodeSimple(packetConnect, p.nsp, []byte(`{"sid":"`+s.id+`"}`)))
 }
 
-func (c *client) endConnecting(nsp string) {
+func (c *client) setConnecting(on bool) {
 	c.mu.Lock()
-	c.connecting = remove(c.connecting, nsp)
+	c.connecting = on
 	c.mu.Unlock()
 }
 
@@ -315,7 +322,9 @@ func (c *client) OnClose(reason string) {
 		return
 	}
 	c.closed = true
-	c.connectTimer.Stop()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
 	c.space.Broadcast()
 	socks := append([]*Socket(nil), c.sockets...)
 	c.mu.Unlock()
@@ -331,24 +340,6 @@ func (c *client) socketLocked(nsp string) *Socket {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func remove(list []string, v string) []string {
-	for i, x := range list {
-		if x == v {
-			return append(list[:i], list[i+1:]...)
-		}
-	}
-	return list
 }
 
 func removeSocket(list []*Socket, s *Socket) []*Socket {

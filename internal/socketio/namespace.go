@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Handshake is what a client presented when it connected to a namespace.
+// Handshake is what a client presented when it connected to a namespace. Header and
+// Query are nil once the socket is connected, unless Options.KeepHandshake.
 type Handshake struct {
 	Header     http.Header
 	Query      url.Values
@@ -55,11 +56,11 @@ type Namespace struct {
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
-	rooms   map[string]map[*Socket]struct{}
+	rooms   map[string]*roomSet
 }
 
 func newNamespace(s *Server, name string, h Handlers) *Namespace {
-	return &Namespace{srv: s, name: name, h: h, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
+	return &Namespace{srv: s, name: name, h: h, sockets: map[string]*Socket{}, rooms: map[string]*roomSet{}}
 }
 
 // Name is the namespace's name ("/" for the main one).
@@ -101,7 +102,7 @@ func (n *Namespace) eachLocked(opts BroadcastOptions, fn func(*Socket)) {
 			if e == s.id {
 				return true
 			}
-			if _, ok := n.rooms[e][s]; ok {
+			if r := n.rooms[e]; r != nil && r.has(s) {
 				return true
 			}
 		}
@@ -136,9 +137,7 @@ func (n *Namespace) eachLocked(opts BroadcastOptions, fn func(*Socket)) {
 
 func (n *Namespace) eachInRoomLocked(room string, fn func(*Socket)) {
 	if set, ok := n.rooms[room]; ok {
-		for s := range set {
-			fn(s)
-		}
+		set.each(fn)
 		return
 	}
 	if s, ok := n.sockets[room]; ok {
@@ -251,12 +250,11 @@ func (n *Namespace) joinLocked(s *Socket, rooms []string, added []string) []stri
 	for _, r := range rooms {
 		set, ok := n.rooms[r]
 		if !ok {
-			set = map[*Socket]struct{}{}
+			set = &roomSet{}
 			n.rooms[r] = set
 			added = append(added, r)
 		}
-		if _, in := set[s]; !in {
-			set[s] = struct{}{}
+		if set.add(s) {
 			s.rooms = append(s.rooms, r)
 		}
 	}
@@ -268,11 +266,10 @@ func (n *Namespace) leaveLocked(s *Socket, room string, removed []string) []stri
 	if !ok {
 		return removed
 	}
-	if _, in := set[s]; !in {
+	if !set.remove(s) {
 		return removed
 	}
-	delete(set, s)
-	if len(set) == 0 {
+	if set.len() == 0 {
 		delete(n.rooms, room)
 		removed = append(removed, room)
 	}

@@ -29,6 +29,11 @@ type Options struct {
 	// OnPanic is told about a callback that panicked (its connection is closed; the
 	// process goes on).
 	OnPanic func(err error)
+	// KeepHandshake keeps each socket's handshake headers and query for its whole life
+	// (Node keeps socket.handshake). By default they are dropped once the connection's
+	// first socket is connected: Authorize and Connected see them, and thousands of idle
+	// connections do not each hold a copy of their request headers.
+	KeepHandshake bool
 }
 
 // Server is a Socket.IO server.

@@ -88,8 +88,8 @@ func (s *Socket) Rooms() []string {
 func (s *Socket) InRoom(room string) bool {
 	s.ns.mu.RLock()
 	defer s.ns.mu.RUnlock()
-	_, ok := s.ns.rooms[room][s]
-	return ok
+	r := s.ns.rooms[room]
+	return r != nil && r.has(s)
 }
 
 // Connected reports whether the socket is still connected.
