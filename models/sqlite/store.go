@@ -47,6 +47,7 @@ type Store struct {
 	rdb   *sql.DB // read-only pool
 	reads *stmtCache
 	w     *writer
+	ckpt  *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,6 +84,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wq := cloneValues(common)
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Add("_pragma", "synchronous("+syncMode+")")
+	// Commits never checkpoint; the checkpointer does (see checkpoint.go).
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	wq.Set("_txlock", "immediate")
 	wdb, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
@@ -119,6 +122,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wdb.Close()
 		return nil, dbErr(err)
 	}
+	cdb, err := sql.Open("sqlite", path+"?"+common.Encode())
+	if err != nil {
+		w.close()
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	cdb.SetMaxOpenConns(1)
 	s := &Store{
 		log:   opts.Logger,
 		wdb:   wdb,
@@ -126,6 +137,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		reads: newStmtCache(rdb.PrepareContext),
 		w:     w,
 	}
+	s.ckpt = startCheckpointer(cdb, w.batches.Load, opts.Logger)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -165,10 +177,11 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		errW := s.w.close()
+		errC := s.ckpt.close()
 		errWDB := s.wdb.Close()
 		errR := s.reads.close()
 		errRDB := s.rdb.Close()
-		s.closeErr = errors.Join(errW, errWDB, errR, errRDB)
+		s.closeErr = errors.Join(errW, errC, errWDB, errR, errRDB)
 	})
 	return s.closeErr
 }
