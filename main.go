@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley/config"
@@ -38,6 +39,8 @@ func run(args []string) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg.LogLevel)
+	// go-redis logs every failed dial; the cluster bus logs each change of state once.
+	redis.SetLogger(redisLogger{log})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -121,6 +124,13 @@ func servePprof(addr string, log zerolog.Logger) {
 		}
 	}()
 	log.Info().Str("addr", addr).Msg("pprof profiles served")
+}
+
+// redisLogger hands go-redis's own messages to the log at debug level.
+type redisLogger struct{ log zerolog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug().Msgf("redis: "+format, v...)
 }
 
 func newLogger(level string) zerolog.Logger {

@@ -60,6 +60,7 @@ func newCluster(parent context.Context, redisURL string, io *socketio.Server, pr
 	opts.ReadTimeout = 2 * time.Second
 	opts.WriteTimeout = 2 * time.Second
 	opts.MaxRetries = -1
+	opts.DialerRetries = 1 // the bus retries with its own backoff
 	ctx, cancel := context.WithCancel(parent)
 	client := rds.NewClient(opts)
 	b := bus.New(bus.Options{Client: client, Server: io, Log: log})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"time"
 )
 
 // A small MessagePack codec: what Node's notepack.io writes and reads, which is what
@@ -239,9 +240,9 @@ func (d *decoder) str(n int) (any, error) {
 	return string(p), err
 }
 
-// ext decodes notepack's extensions: type 0 of size 1 is undefined, of size 8 a Date
-// (milliseconds as a float64: written as its ISO-8601 text, as JSON.stringify does), any
-// other an ArrayBuffer.
+// ext decodes the extensions notepack writes: type 0 of size 1 is undefined, type -1 the
+// MessagePack timestamp (a Date, written as its ISO-8601 text, as JSON.stringify does),
+// any other an ArrayBuffer (its bytes).
 func (d *decoder) ext(n int) (any, error) {
 	typ, err := d.need(1)
 	if err != nil {
@@ -254,8 +255,13 @@ func (d *decoder) ext(n int) (any, error) {
 	switch {
 	case typ[0] == 0 && n == 1:
 		return undefined{}, nil
-	case typ[0] == 0xff && n == 8, typ[0] == 0 && n == 8:
-		return jsDate(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
+	case typ[0] == 0xff && n == 4:
+		return jsTime(time.Unix(int64(binary.BigEndian.Uint32(p)), 0)), nil
+	case typ[0] == 0xff && n == 8:
+		v := binary.BigEndian.Uint64(p)
+		return jsTime(time.Unix(int64(v&(1<<34-1)), int64(v>>34))), nil
+	case typ[0] == 0xff && n == 12:
+		return jsTime(time.Unix(int64(binary.BigEndian.Uint64(p[4:])), int64(binary.BigEndian.Uint32(p)))), nil
 	default:
 		return append([]byte(nil), p...), nil
 	}

@@ -313,9 +313,9 @@ func keyText(k any) string {
 	return ""
 }
 
-// jsDate is a JavaScript Date (milliseconds since the epoch) as JSON.stringify writes it.
-func jsDate(ms float64) string {
-	return time.UnixMilli(int64(ms)).UTC().Format("2006-01-02T15:04:05.000Z")
+// jsTime is a JavaScript Date as JSON.stringify writes it.
+func jsTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // stringsOf reads an array of room names (numbers become their text, as Node's rooms
