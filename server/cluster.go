@@ -61,6 +61,9 @@ func newCluster(parent context.Context, redisURL string, io *socketio.Server, pr
 	opts.WriteTimeout = 2 * time.Second
 	opts.MaxRetries = -1
 	opts.DialerRetries = 1 // the bus retries with its own backoff
+	// Deadlines come from each call's context (the health ping's is 500 ms), not only
+	// from ReadTimeout.
+	opts.ContextTimeoutEnabled = true
 	ctx, cancel := context.WithCancel(parent)
 	client := rds.NewClient(opts)
 	b := bus.New(bus.Options{Client: client, Server: io, Log: log})

@@ -39,9 +39,10 @@ export class RedisServer {
 
   get url() { return `redis://127.0.0.1:${this.port}`; }
 
-  async start() {
+  /** Starts the server; with samePort, on the port it had (a restart, empty). */
+  async start({ samePort = false } = {}) {
     for (let attempt = 1; ; attempt++) {
-      this.port = await freePort();
+      if (!samePort || !this.port) this.port = await freePort();
       this.output = '';
       this.exit = null;
       const proc = spawn(REDIS_BIN, [
@@ -65,13 +66,20 @@ export class RedisServer {
       }
       const clash = /address already in use/i.test(this.output);
       if (!this.exit) { proc.kill('SIGKILL'); await this.exited; }
-      if (clash && attempt < 3) continue;
+      if (clash && attempt < 3 && !samePort) continue;
       throw new Error(`redis-server did not answer PING on port ${this.port} (exit ${JSON.stringify(this.exit)}):\n${this.output}`);
     }
   }
 
+  /** SIGSTOP: connections stay open, nothing answers (a hung Redis). */
+  freeze() { this.proc.kill('SIGSTOP'); }
+
+  /** SIGCONT after freeze. */
+  thaw() { this.proc.kill('SIGCONT'); }
+
   async stop() {
     if (!this.proc || this.exit) return this.exit;
+    this.proc.kill('SIGCONT'); // a frozen server cannot act on SIGTERM
     this.proc.kill('SIGTERM');
     let handle;
     const timer = new Promise((r) => { handle = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS); });

@@ -202,30 +202,46 @@ func (b *Bus) setState(up bool, err error) {
 	}
 }
 
-// monitorLoop pings Redis every half second (so /readyz and the state follow within a
-// second or two) and re-checks for foreign nodes every second.
+// monitorLoop pings Redis every 400 ms, each ping bounded by 500 ms, so /readyz and the
+// state follow a stopped or frozen Redis within a second. Peers are checked on their
+// own loop, so a hung check cannot delay the next ping.
 func (b *Bus) monitorLoop() {
 	defer b.wg.Done()
-	tick := time.NewTicker(500 * time.Millisecond)
+	b.wg.Add(1)
+	go b.peerLoop()
+	tick := time.NewTicker(400 * time.Millisecond)
 	defer tick.Stop()
-	n := 0
 	for {
-		ctx, cancel := context.WithTimeout(b.ctx, 700*time.Millisecond)
+		ctx, cancel := context.WithTimeout(b.ctx, 500*time.Millisecond)
 		err := b.client.Ping(ctx).Err()
 		cancel()
 		if b.ctx.Err() != nil {
 			return
 		}
 		b.setState(err == nil, err)
-		if n++; err == nil && n%2 == 0 {
-			ctx, cancel := context.WithTimeout(b.ctx, time.Second)
-			b.checkPeers(ctx)
-			cancel()
-		}
 		select {
 		case <-b.ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// peerLoop re-checks every second whether nodes other than Parley share the cluster.
+func (b *Bus) peerLoop() {
+	defer b.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if b.Connected() {
+			ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+			b.checkPeers(ctx)
+			cancel()
 		}
 	}
 }

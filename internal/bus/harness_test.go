@@ -42,6 +42,7 @@ func startNode(t *testing.T, r *testsvc.Redis) *node {
 	opts, _ := redis.ParseURL(r.URL())
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.MaxRetries = time.Second, time.Second, time.Second, -1
 	opts.DialerRetries = 1
+	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	n.bus = New(Options{Client: client, Server: n.srv, Log: zerolog.Nop()})
 	n.srv.SetBus(n.bus)
