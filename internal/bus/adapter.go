@@ -115,8 +115,15 @@ func (b *Bus) RoomsChanged(nsp string, added, removed []string) {
 	}
 }
 
-// Settle waits until this node listens to every room it has sockets in.
-func (b *Bus) Settle(ctx context.Context) { b.subs.settle(ctx) }
+// Settle waits until this node listens to every room it has sockets in, and until what it
+// queued for the cluster so far (presence of the connecting user, say) has been sent. It
+// waits for nothing while Redis is away.
+func (b *Bus) Settle(ctx context.Context) {
+	b.subs.settle(ctx)
+	if b.Connected() {
+		b.flushed(ctx)
+	}
+}
 
 // onBroadcast delivers a broadcast from another node to this node's sockets. room is
 // the channel's room ("" for the namespace channel or recentChannel).

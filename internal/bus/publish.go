@@ -12,6 +12,8 @@ type op struct {
 	channel string
 	payload []byte
 	do      func(ctx context.Context, p redis.Pipeliner)
+	// barrier is closed once every op queued before it has been sent (or given up).
+	barrier chan struct{}
 	at      time.Time
 }
 
@@ -32,6 +34,21 @@ func (b *Bus) enqueue(o op) {
 	case b.queue <- o:
 	default:
 		b.dropped.Add(1)
+	}
+}
+
+// flushed waits (bounded by ctx) until what was queued before the call has been sent to
+// Redis. It returns at once when the queue is full.
+func (b *Bus) flushed(ctx context.Context) {
+	done := make(chan struct{})
+	select {
+	case b.queue <- op{barrier: done, at: time.Now()}:
+	default:
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
@@ -78,8 +95,19 @@ func (b *Bus) send(batch []op) error {
 	defer cancel()
 	pipe := b.client.Pipeline()
 	n := 0
+	var barriers []chan struct{}
+	defer func() {
+		for _, c := range barriers {
+			close(c)
+		}
+	}()
 	for i := range batch {
 		o := &batch[i]
+		if o.barrier != nil {
+			barriers = append(barriers, o.barrier)
+			batch[i] = op{}
+			continue
+		}
 		if o.at.Before(cutoff) {
 			b.dropped.Add(1)
 			continue

@@ -23,6 +23,7 @@ type Bus interface {
 	// last (removed), so the bus can listen only for rooms it has members of.
 	RoomsChanged(nsp string, added, removed []string)
 	// Settle waits, bounded by ctx, until the room changes reported so far are in effect
-	// cluster-side (so a broadcast published elsewhere after it returns reaches them).
+	// cluster-side (so a broadcast published elsewhere after it returns reaches them) and
+	// what the node has published so far has left; a connect calls it before CONNECT.
 	Settle(ctx context.Context)
 }
