@@ -23,25 +23,25 @@ func TestBroadcastReachesOtherNodesWithExcept(t *testing.T) {
 	b.bus.Settle(context.Background())
 	emit(a, []string{"r"}, []string{ca.id}, "m", `{"n":1}`)
 	emit(a, []string{"r"}, []string{"vip"}, "m", `{"n":2}`)
-	if got := cb.next(); got != `42["m",{"n":1}]` {
+	if got := cb.Next(); got != `42["m",{"n":1}]` {
 		t.Fatalf("b got %q", got)
 	}
-	if got := cb.next(); got != `42["m",{"n":2}]` {
+	if got := cb.Next(); got != `42["m",{"n":2}]` {
 		t.Fatalf("b got %q", got)
 	}
-	if got := cx.next(); got != `42["m",{"n":1}]` {
+	if got := cx.Next(); got != `42["m",{"n":1}]` {
 		t.Fatalf("vip got %q", got)
 	}
 	// The sender is left out of the first on its own node too; the vip socket skips the
 	// second.
 	emit(a, []string{"r"}, nil, "marker", `0`)
-	if got := ca.next(); got != `42["m",{"n":2}]` {
+	if got := ca.Next(); got != `42["m",{"n":2}]` {
 		t.Fatalf("the sender got %q first", got)
 	}
-	if got := ca.next(); got != `42["marker",0]` {
+	if got := ca.Next(); got != `42["marker",0]` {
 		t.Fatalf("the sender got %q where the marker belonged", got)
 	}
-	if got := cx.next(); got != `42["marker",0]` {
+	if got := cx.Next(); got != `42["marker",0]` {
 		t.Fatalf("vip got %q where the marker belonged", got)
 	}
 }
@@ -57,7 +57,7 @@ func TestANodeListensOnlyToItsRooms(t *testing.T) {
 		emit(a, []string{"busy"}, nil, "m", `1`)
 	}
 	emit(a, []string{"quiet"}, nil, "marker", `1`) // b listens to this room
-	if got := cb.next(); got != `42["marker",1]` {
+	if got := cb.Next(); got != `42["marker",1]` {
 		t.Fatalf("got %q", got)
 	}
 	if n := b.bus.Stats().Received - before; n > 5 {
@@ -80,12 +80,12 @@ func TestJoinThenBroadcastIsNeverMissed(t *testing.T) {
 		emit(a, []string{room}, nil, "m", fmt.Sprint(i))
 	}
 	for i := 0; i < rounds; i++ {
-		if got, want := cb.next(), fmt.Sprintf(`42["m",%d]`, i); got != want {
+		if got, want := cb.Next(), fmt.Sprintf(`42["m",%d]`, i); got != want {
 			t.Fatalf("round %d: got %q, want %q", i, got, want)
 		}
 	}
 	emit(a, []string{"user:u"}, nil, "marker", `0`)
-	if got := cb.next(); got != `42["marker",0]` {
+	if got := cb.Next(); got != `42["marker",0]` {
 		t.Fatalf("a duplicate arrived: %q", got)
 	}
 }
@@ -108,7 +108,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 		t.Fatalf("2,000 broadcasts took %v with Redis down", d)
 	}
 	for i := 0; i < 2000; i++ {
-		if got := ca.next(); got != fmt.Sprintf(`42["m",%d]`, i) {
+		if got := ca.Next(); got != fmt.Sprintf(`42["m",%d]`, i) {
 			t.Fatalf("local delivery %d: %q", i, got)
 		}
 	}
@@ -127,13 +127,13 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 			t.Fatal("cross-node delivery did not resume within 5 s of Redis returning")
 		}
 		emit(a, []string{"r"}, nil, "after", `1`)
-		got := cb.nextWithin(100 * time.Millisecond)
+		got := cb.NextWithin(100 * time.Millisecond)
 		for got != "" && !strings.HasPrefix(got, `42["after"`) {
 			if seen[got] {
 				t.Fatalf("%s was delivered twice", got)
 			}
 			seen[got] = true
-			got = cb.nextWithin(10 * time.Millisecond)
+			got = cb.NextWithin(10 * time.Millisecond)
 		}
 		if got != "" {
 			break
@@ -157,7 +157,7 @@ func TestRedisFrozen(t *testing.T) {
 		if d := time.Since(start); d > 50*time.Millisecond {
 			t.Fatalf("a broadcast took %v with Redis frozen", d)
 		}
-		if got := ca.next(); got != fmt.Sprintf(`42["m",%d]`, i) {
+		if got := ca.Next(); got != fmt.Sprintf(`42["m",%d]`, i) {
 			t.Fatalf("local delivery: %q", got)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -173,7 +173,7 @@ func TestRedisFrozen(t *testing.T) {
 			t.Fatal("cross-node delivery did not resume within 5 s of Redis thawing")
 		}
 		emit(a, []string{"r"}, nil, "after", `1`)
-		got := cb.nextWithin(100 * time.Millisecond)
+		got := cb.NextWithin(100 * time.Millisecond)
 		if strings.HasPrefix(got, `42["after"`) {
 			break
 		}
@@ -202,10 +202,10 @@ func TestNodeAdapterBroadcastIsDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `451-["peer:event",{"n":1,"s":"é\"x","f":1.5,"big":12345678901,"neg":-7,"arr":[true,false,null],"nested":{"k":[]},"d":"1970-01-01T00:00:00.000Z"},{"_placeholder":true,"num":0}]`
-	if got := cb.next(); got != want {
+	if got := cb.Next(); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
-	if got := cb.next(); got != "bin:\x01\x02\x03" {
+	if got := cb.Next(); got != "bin:\x01\x02\x03" {
 		t.Fatalf("attachment %q", got)
 	}
 	// The node now knows a Node node shares the cluster and follows every broadcast.
@@ -224,6 +224,6 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 }
 
 func drain(c *client) {
-	for c.nextWithin(50*time.Millisecond) != "" {
+	for c.NextWithin(50*time.Millisecond) != "" {
 	}
 }

@@ -1,17 +1,12 @@
 package bus
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -62,84 +57,20 @@ func startNode(t *testing.T, r *testsvc.Redis) *node {
 	return n
 }
 
-// client is a WebSocket Socket.IO client at the packet level.
+// client is a socket of the test, with its socket id.
 type client struct {
-	t    *testing.T
-	conn net.Conn
-	in   chan string
-	id   string
+	*testsvc.SIOClient
+	id string
 }
 
 // connect opens a socket on n that joins rooms, and waits until it is connected.
 func (n *node) connect(t *testing.T, rooms ...string) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, br, _, err := ws.Dial(ctx, n.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &client{t: t, conn: conn, in: make(chan string, 4096)}
-	var r io.Reader = conn
-	if br != nil {
-		r = io.MultiReader(br, conn)
-	}
-	go func() {
-		defer close(c.in)
-		rd := bufio.NewReader(r)
-		for {
-			data, op, err := wsutil.ReadServerData(struct {
-				io.Reader
-				io.Writer
-			}{rd, conn})
-			if err != nil {
-				return
-			}
-			s := string(data)
-			if op == ws.OpBinary {
-				s = "bin:" + s
-			} else if s == "2" {
-				_ = wsutil.WriteClientText(conn, []byte("3"))
-				continue
-			}
-			c.in <- s
-		}
-	}()
-	c.next() // open packet
+	c := &client{SIOClient: testsvc.DialSIO(t, n.url)}
 	auth, _ := jsonMarshal(map[string]any{"rooms": rooms})
-	if err := wsutil.WriteClientText(conn, append([]byte("40"), auth...)); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.next(); !strings.HasPrefix(got, `40{"sid":"`) {
-		t.Fatalf("CONNECT answer %q", got)
-	}
+	c.Connect(string(auth))
 	c.id = <-n.ids
 	return c
-}
-
-func (c *client) next() string {
-	c.t.Helper()
-	select {
-	case s, ok := <-c.in:
-		if !ok {
-			c.t.Fatal("connection closed")
-		}
-		return s
-	case <-time.After(5 * time.Second):
-		c.t.Fatal("timed out waiting for a packet")
-	}
-	return ""
-}
-
-// nextWithin returns the next packet, or "" after d.
-func (c *client) nextWithin(d time.Duration) string {
-	select {
-	case s := <-c.in:
-		return s
-	case <-time.After(d):
-		return ""
-	}
 }
 
 func emit(n *node, rooms, except []string, event, payload string) {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/testsvc"
 )
 
 func TestConnectWritesConnectAfterConnected(t *testing.T) {
@@ -19,9 +21,9 @@ func TestConnectWritesConnectAfterConnected(t *testing.T) {
 			joined <- sock.Rooms()
 		}})
 	})
-	c := dial(t, url)
-	c.connect("")
-	if got := c.next(); got != `42["hello",1]` {
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
+	if got := c.Next(); got != `42["hello",1]` {
 		t.Fatalf("after CONNECT: %q", got)
 	}
 	if rooms := <-joined; strings.Join(rooms, ",") != "r1,r2" {
@@ -41,30 +43,30 @@ func TestConnectRefusals(t *testing.T) {
 			return nil, &ConnectError{Message: "UNAUTHORIZED", Data: map[string]string{"code": "UNAUTHORIZED"}}
 		}})
 	})
-	c := dial(t, url)
-	c.send("40/random,")
-	if got := c.next(); got != `44/random,{"message":"Invalid namespace"}` {
+	c := testsvc.DialSIO(t, url)
+	c.Send("40/random,")
+	if got := c.Next(); got != `44/random,{"message":"Invalid namespace"}` {
 		t.Fatalf("unknown namespace: %q", got)
 	}
-	c.send(`40{"token":"bad"}`)
-	if got := c.next(); got != `44{"message":"UNAUTHORIZED","data":{"code":"UNAUTHORIZED"}}` {
+	c.Send(`40{"token":"bad"}`)
+	if got := c.Next(); got != `44{"message":"UNAUTHORIZED","data":{"code":"UNAUTHORIZED"}}` {
 		t.Fatalf("refused: %q", got)
 	}
-	c.send(`40{"token":"boom"}`)
-	if got := c.next(); got != `44{"message":"store down"}` {
+	c.Send(`40{"token":"boom"}`)
+	if got := c.Next(); got != `44{"message":"store down"}` {
 		t.Fatalf("failed: %q", got)
 	}
 	// The connection survives refusals; a later CONNECT can succeed.
-	c.connect(`{"token":"good"}`)
+	c.Connect(`{"token":"good"}`)
 }
 
 func TestConnectTimeout(t *testing.T) {
 	_, url := startTestServer(t, Options{ConnectTimeout: 200 * time.Millisecond}, func(s *Server) {
 		s.Namespace("/", Handlers{})
 	})
-	c := dial(t, url)
+	c := testsvc.DialSIO(t, url)
 	start := time.Now()
-	c.closed()
+	c.Closed()
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Fatalf("closed after %v", d)
 	}
@@ -91,18 +93,18 @@ func TestEventsRunOneAtATimeInOrderAndAckOnce(t *testing.T) {
 			}
 		}})
 	})
-	c := dial(t, url)
-	c.connect("")
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
 	const n = 500
 	for i := 0; i < n; i++ {
-		c.send(fmt.Sprintf(`42%d["e",%d]`, i, i))
+		c.Send(fmt.Sprintf(`42%d["e",%d]`, i, i))
 	}
 	for i := 0; i < n; i++ {
-		if got, want := c.next(), fmt.Sprintf(`43%d[%d]`, i, i); got != want {
+		if got, want := c.Next(), fmt.Sprintf(`43%d[%d]`, i, i); got != want {
 			t.Fatalf("ack %d: %q, want %q", i, got, want)
 		}
 	}
-	c.quiet(100 * time.Millisecond) // no second acks
+	c.Quiet(100 * time.Millisecond) // no second acks
 	if maxInFlight.Load() != 1 {
 		t.Fatalf("%d events of one connection ran at once", maxInFlight.Load())
 	}
@@ -125,42 +127,42 @@ func TestBinaryEventsAndAcks(t *testing.T) {
 			sock.Emit("back", e.Args, e.Attachments)
 		}})
 	})
-	c := dial(t, url)
-	c.connect("")
-	c.send(`452-["m",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
-	c.sendBinary([]byte{1, 2})
-	c.sendBinary([]byte{3})
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
+	c.Send(`452-["m",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+	c.SendBinary([]byte{1, 2})
+	c.SendBinary([]byte{3})
 	for _, want := range []string{`452-["back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, "bin:\x01\x02", "bin:\x03"} {
-		if got := c.next(); got != want {
+		if got := c.Next(); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
-	c.send(`451-9["m",{"_placeholder":true,"num":0}]`)
-	c.sendBinary([]byte{7})
+	c.Send(`451-9["m",{"_placeholder":true,"num":0}]`)
+	c.SendBinary([]byte{7})
 	for _, want := range []string{`461-9[{"_placeholder":true,"num":0}]`, "bin:\x07"} {
-		if got := c.next(); got != want {
+		if got := c.Next(); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
 	// A text packet where an attachment was due is a protocol error.
-	c.send(`451-["m",{"_placeholder":true,"num":0}]`)
-	c.send(`42["m"]`)
-	c.closed()
+	c.Send(`451-["m",{"_placeholder":true,"num":0}]`)
+	c.Send(`42["m"]`)
+	c.Closed()
 }
 
 func TestProtocolErrorsClose(t *testing.T) {
 	_, url := startTestServer(t, Options{}, func(s *Server) { s.Namespace("/", Handlers{}) })
 	for _, bad := range []string{`42{}`, `4abc`, `42abc["m"]`, `42["disconnect"]`, `44{"message":"x"}`} {
-		c := dial(t, url)
-		c.connect("")
-		c.send(bad)
-		c.closed()
+		c := testsvc.DialSIO(t, url)
+		c.Connect("")
+		c.Send(bad)
+		c.Closed()
 	}
 	// An event for a namespace the connection never joined.
-	c := dial(t, url)
-	c.connect("")
-	c.send(`42/other,["m"]`)
-	c.closed()
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
+	c.Send(`42/other,["m"]`)
+	c.Closed()
 }
 
 func TestBroadcastRoomsAndExcept(t *testing.T) {
@@ -175,29 +177,29 @@ func TestBroadcastRoomsAndExcept(t *testing.T) {
 			ids <- sock.ID()
 		}})
 	})
-	a, b, v := dial(t, url), dial(t, url), dial(t, url)
-	aID := a.connect(`{}`)
+	a, b, v := testsvc.DialSIO(t, url), testsvc.DialSIO(t, url), testsvc.DialSIO(t, url)
+	aID := a.Connect(`{}`)
 	<-ids
-	b.connect(`{}`)
+	b.Connect(`{}`)
 	<-ids
-	v.connect(`{"vip":1}`)
+	v.Connect(`{"vip":1}`)
 	<-ids
 	ns.Broadcast(BroadcastOptions{Rooms: []string{"all"}, Except: []string{aID}}, ns.Encode("x", [][]byte{[]byte(`1`)}, nil))
 	ns.Broadcast(BroadcastOptions{Rooms: []string{"all"}, Except: []string{"vip"}}, ns.Encode("y", nil, nil))
 	ns.Broadcast(BroadcastOptions{Rooms: []string{"vip", "all"}}, ns.Encode("z", nil, nil)) // once each
 	ns.Broadcast(BroadcastOptions{Rooms: []string{aID}}, ns.Encode("mine", nil, nil))       // a socket's own room
-	want := map[*rawClient][]string{
+	want := map[*testsvc.SIOClient][]string{
 		a: {`42["y"]`, `42["z"]`, `42["mine"]`},
 		b: {`42["x",1]`, `42["y"]`, `42["z"]`},
 		v: {`42["x",1]`, `42["z"]`},
 	}
 	for c, packets := range want {
 		for _, p := range packets {
-			if got := c.next(); got != p {
+			if got := c.Next(); got != p {
 				t.Fatalf("got %q, want %q", got, p)
 			}
 		}
-		c.quiet(50 * time.Millisecond)
+		c.Quiet(50 * time.Millisecond)
 	}
 }
 
@@ -210,27 +212,27 @@ func TestDisconnects(t *testing.T) {
 			Disconnected: func(_ *Socket, reason string) { reasons <- reason },
 		})
 	})
-	c := dial(t, url)
-	c.connect("")
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
 	<-socks
-	c.send("41")
+	c.Send("41")
 	if r := <-reasons; r != "client namespace disconnect" {
 		t.Fatalf("reason %q", r)
 	}
-	c.connect("") // the connection stays; the namespace can be joined again
+	c.Connect("") // the connection stays; the namespace can be joined again
 	sock := <-socks
 	sock.Disconnect(true)
-	if got := c.next(); got != "41" {
+	if got := c.Next(); got != "41" {
 		t.Fatalf("server disconnect: %q", got)
 	}
-	c.closed()
+	c.Closed()
 	if r := <-reasons; r != "server namespace disconnect" {
 		t.Fatalf("reason %q", r)
 	}
-	c = dial(t, url)
-	c.connect("")
+	c = testsvc.DialSIO(t, url)
+	c.Connect("")
 	<-socks
-	c.conn.Close()
+	c.Conn.Close()
 	if r := <-reasons; r != "transport close" {
 		t.Fatalf("reason %q", r)
 	}
@@ -246,16 +248,16 @@ func TestPanickingHandlerClosesOnlyItsConnection(t *testing.T) {
 			e.Ack(nil, nil)
 		}})
 	})
-	bad, good := dial(t, url), dial(t, url)
-	bad.connect("")
-	good.connect("")
-	bad.send(`42["boom"]`)
-	bad.closed()
+	bad, good := testsvc.DialSIO(t, url), testsvc.DialSIO(t, url)
+	bad.Connect("")
+	good.Connect("")
+	bad.Send(`42["boom"]`)
+	bad.Closed()
 	if err := <-panics; !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("panic report %v", err)
 	}
-	good.send(`421["ok"]`)
-	if got := good.next(); got != `431[]` {
+	good.Send(`421["ok"]`)
+	if got := good.Next(); got != `431[]` {
 		t.Fatalf("the other connection: %q", got)
 	}
 }
