@@ -73,7 +73,10 @@ func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput
 	if err != nil {
 		return nil, err
 	}
-	view := views[0]
+	view, err := renderMessage(views[0])
+	if err != nil {
+		return nil, err
+	}
 	if created {
 		h.Emit.ToChat(chat.ID, c.SocketID, "message:new", map[string]any{"message": view})
 		if h.Typing != nil {

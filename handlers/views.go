@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/parley-chat/parley/models"
 )
@@ -233,3 +234,24 @@ func uniq(ids []string) []string {
 	}
 	return out
 }
+
+// renderedMessage is a message view encoded once: a new message goes into its broadcast
+// and into its ack, and both carry these bytes instead of encoding the view twice.
+type renderedMessage struct {
+	id  string
+	raw json.RawMessage
+}
+
+func renderMessage(v models.MessageView) (renderedMessage, error) {
+	raw, err := json.Marshal(v)
+	return renderedMessage{id: v.ID, raw: raw}, err
+}
+
+// MarshalJSON returns the encoded view.
+func (r renderedMessage) MarshalJSON() ([]byte, error) { return r.raw, nil }
+
+// RawJSON is the encoded view, for encoders that copy it without re-scanning it.
+func (r renderedMessage) RawJSON() []byte { return r.raw }
+
+// MessageID is the message's id (the server notes which message reached its sockets).
+func (r renderedMessage) MessageID() string { return r.id }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -68,7 +67,7 @@ func ackWith(e *socketio.Event, v map[string]any) {
 	if !e.WantsAck() {
 		return
 	}
-	raw, err := json.Marshal(v)
+	raw, err := encodeObject(v)
 	if err != nil {
 		raw = []byte(`{"success":false,"error":"internal error","code":"INTERNAL"}`)
 	}

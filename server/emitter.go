@@ -1,8 +1,6 @@
 package server
 
 import (
-	"encoding/json"
-
 	"github.com/parley-chat/parley/internal/socketio"
 )
 
@@ -22,7 +20,7 @@ func (e emitter) broadcast(room, except, event string, payload any) {
 }
 
 func (e emitter) broadcastOpts(opts socketio.BroadcastOptions, except, event string, payload any) {
-	raw, err := json.Marshal(payload)
+	raw, err := encodePayload(payload)
 	if err != nil {
 		return // wire shapes always marshal; nothing sensible to send otherwise
 	}
