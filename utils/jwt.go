@@ -108,8 +108,10 @@ func (t *Tokens) Issue(userID string, now time.Time) (string, time.Time, error) 
 	return s, exp, err
 }
 
-// Verify checks a token's signature, algorithm, expiry, issuer and audience and returns
-// its claims. Any failure is one error: callers answer UNAUTHORIZED without detail.
+// Verify checks a token's signature, algorithm, expiry, issuer and audience, refuses
+// `crit` headers and non-numeric dates (jwt_strict.go), and returns its claims. It is the
+// one check of every token (handshake and auth:refresh). Any failure is one error: callers
+// answer UNAUTHORIZED without detail.
 func (t *Tokens) Verify(token string) (*TokenClaims, error) {
 	claims := &TokenClaims{}
 	_, err := t.parser.ParseWithClaims(token, claims, func(tok *jwt.Token) (any, error) {
@@ -124,6 +126,12 @@ func (t *Tokens) Verify(token string) (*TokenClaims, error) {
 		return nil, errors.New("unexpected signing method")
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := strictToken(token); err != nil {
+		return nil, err
+	}
+	if err := notExpired(claims, time.Now()); err != nil {
 		return nil, err
 	}
 	if claims.Subject == "" {
