@@ -40,6 +40,8 @@ type Config struct {
 	RateEventsPerSec float64
 	RateBurst        int
 	PprofAddr        string
+	MetricsAddr      string
+	Auth             AuthLimits
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -160,6 +162,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	integer("RATE_LIMIT_BURST", &c.RateBurst, 1, 1_000_000)
 	str("PPROF_ADDR", &c.PprofAddr)
+	errs = append(errs, loadAuthLimits(getenv, &c)...)
 
 	switch strings.ToUpper(c.SQLiteSync) {
 	case "NORMAL", "FULL":

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net/netip"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,8 @@ func TestLoadDefaultsWithAnEmptyEnvironment(t *testing.T) {
 		RateEventsPerSec: 50, RateBurst: 300, MaxQueueBytes: 4 << 20,
 		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
 	}
+	want.Auth = AuthLimits{HashConcurrency: max(1, runtime.GOMAXPROCS(0)-1), HashQueue: max(8, 4*max(1, runtime.GOMAXPROCS(0)-1)),
+		RegisterBurst: 10, RegisterPerMin: 1}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}
@@ -62,6 +66,12 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		"SHUTDOWN_TIMEOUT_MS":                 "4000",
 		"RATE_LIMIT_PER_SEC":                  "12.5",
 		"RATE_LIMIT_BURST":                    "40",
+		"METRICS_ADDR":                        "127.0.0.1:9090",
+		"TRUST_PROXY":                         "10.0.0.0/8, 127.0.0.1, ::1, fd00::/8",
+		"AUTH_HASH_CONCURRENCY":               "3",
+		"AUTH_HASH_QUEUE":                     "0",
+		"AUTH_REGISTER_BURST":                 "50",
+		"AUTH_REGISTER_PER_MIN":               "0.5",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -77,6 +87,10 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		MaxPayloadBytes: 65536, ShutdownTimeout: 4 * time.Second, RateEventsPerSec: 12.5, RateBurst: 40,
 		MaxQueueBytes: 1 << 20, PingInterval: 10 * time.Second, PingTimeout: 5 * time.Second,
 	}
+	want.MetricsAddr = "127.0.0.1:9090"
+	want.Auth = AuthLimits{HashConcurrency: 3, HashQueue: 0, RegisterBurst: 50, RegisterPerMin: 0.5,
+		TrustProxy: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
+			netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("fd00::/8")}}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("parsed:\n got %+v\nwant %+v", c, want)
 	}
@@ -106,6 +120,12 @@ func TestLoadBadValuesNameTheirVariable(t *testing.T) {
 		"SHUTDOWN_TIMEOUT_MS":                 "1.5",
 		"RATE_LIMIT_PER_SEC":                  "0",
 		"RATE_LIMIT_BURST":                    "-1",
+		"METRICS_ADDR":                        "9090",
+		"TRUST_PROXY":                         "true",
+		"AUTH_HASH_CONCURRENCY":               "0",
+		"AUTH_HASH_QUEUE":                     "-1",
+		"AUTH_REGISTER_BURST":                 "0",
+		"AUTH_REGISTER_PER_MIN":               "none",
 	}
 	for name, value := range cases {
 		_, err := Load(env(map[string]string{name: value}))
