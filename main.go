@@ -87,6 +87,13 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.PprofAddr != "" {
 		servePprof(cfg.PprofAddr, log)
 	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, srv.MetricsHandler(), log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
@@ -124,6 +131,25 @@ func servePprof(addr string, log zerolog.Logger) {
 		}
 	}()
 	log.Info().Str("addr", addr).Msg("pprof profiles served")
+}
+
+// serveMetrics serves /metrics on METRICS_ADDR, its own listener, so the public port need
+// not expose them. A listener that cannot be opened stops the start.
+func serveMetrics(addr string, h http.Handler, log zerolog.Logger) (stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Str("addr", addr).Msg("metrics listener")
+		}
+	}()
+	log.Info().Str("addr", l.Addr().String()).Msg("metrics served")
+	return func() { _ = srv.Close() }, nil
 }
 
 // redisLogger hands go-redis's own messages to the log at debug level.

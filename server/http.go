@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -32,46 +33,20 @@ func (s *Server) routes(socketHandler http.Handler) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.MetricsHandler())
+	} else {
+		// METRICS_ADDR serves them on their own listener, off the public port.
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusNotFound, utils.NotFound("/metrics"))
+		})
+	}
 	return s.cors(mux)
 }
 
-// cors lets browser apps on the allowed origins call the HTTP routes (the Socket.IO
-// endpoint has its own CORS handling and origin check).
-func (s *Server) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/socket.io/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if origin := r.Header.Get("Origin"); origin != "" && s.originAllowed(origin) {
-			w.Header().Set("Access-Control-Allow-Origin", origin)
-			w.Header().Set("Vary", "Origin")
-			w.Header().Set("Access-Control-Allow-Credentials", "true")
-			if r.Method == http.MethodOptions {
-				w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// originAllowed: with no CORS_ORIGINS configured every origin is allowed (development);
-// otherwise only the listed ones.
-func (s *Server) originAllowed(origin string) bool {
-	if len(s.cfg.CORSOrigins) == 0 {
-		return true
-	}
-	origin = strings.TrimRight(origin, "/")
-	for _, o := range s.cfg.CORSOrigins {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
+// MetricsHandler serves the node's Prometheus metrics (for METRICS_ADDR's listener).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
 }
 
 type credentials struct {
@@ -185,8 +160,14 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
-// readJSON decodes a bounded JSON body strictly, answering 400 or 413 itself on failure.
+// readJSON decodes a bounded JSON body strictly, answering 415, 400 or 413 itself on
+// failure. Only application/json is read: text/plain and form bodies are what a page on
+// another origin can send without a preflight.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, utils.Invalid("content-type", "must be application/json"))
+		return false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAuthBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -202,6 +183,16 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) bool 
 		return false
 	}
 	return true
+}
+
+// isJSONContentType accepts application/json, with no charset or utf-8.
+func isJSONContentType(v string) bool {
+	mt, params, err := mime.ParseMediaType(v)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
 func (s *Server) httpFailure(w http.ResponseWriter, err error) {

@@ -18,6 +18,7 @@ type metrics struct {
 	sockets  prometheus.Gauge
 	// slowConsumers counts connections closed because they stopped reading.
 	slowConsumers prometheus.Counter
+	auth          authMetrics
 }
 
 func newMetrics() *metrics {
@@ -39,6 +40,7 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.auth = newAuthMetrics(m.registry)
 	return m
 }
 
@@ -81,4 +83,36 @@ func (m *metrics) storeMetrics(store any) {
 func (m *metrics) observe(event, code string, d time.Duration) {
 	m.events.WithLabelValues(event, code).Inc()
 	m.latency.WithLabelValues(event).Observe(d.Seconds())
+}
+
+// authMetrics watch the HTTP auth routes' abuse controls (login_guard.go, hash_slots.go).
+type authMetrics struct {
+	hashWait    prometheus.Histogram
+	hashRefused prometheus.Counter
+	limited     *prometheus.CounterVec
+	slowed      prometheus.Counter
+	origin      prometheus.Counter
+}
+
+func newAuthMetrics(reg *prometheus.Registry) authMetrics {
+	a := authMetrics{
+		hashWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "parley_auth_hash_wait_seconds", Help: "Time a register or login waited in line for a password-hashing slot.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2},
+		}),
+		hashRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_auth_hash_refused_total", Help: "Registers and logins answered 503 because every hashing slot and the wait line were full.",
+		}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_auth_limited_total", Help: "Registers and logins answered 429, by the limit that refused them (address, address_handle, handle, register).",
+		}, []string{"limit"}),
+		slowed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_auth_login_slowed_total", Help: "Logins delayed because their handle's failures from all addresses reached the cap.",
+		}),
+		origin: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_http_origin_refused_total", Help: "State-changing HTTP requests refused 403 for an Origin outside CORS_ORIGINS.",
+		}),
+	}
+	reg.MustRegister(a.hashWait, a.hashRefused, a.limited, a.slowed, a.origin)
+	return a
 }

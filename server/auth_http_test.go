@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/models/sqlite"
+	"github.com/parley-chat/parley/utils"
+)
+
+// handlerNode is a Server with a configuration of the test's choosing, driven through its
+// HTTP handler without a listener.
+func handlerNode(t *testing.T, mutate func(*config.Config)) *Server {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SQLitePath = filepath.Join(t.TempDir(), "parley.db")
+	cfg.JWTSecret = testSecret
+	mutate(&cfg)
+	store, err := sqlite.Open(context.Background(), cfg.SQLitePath, sqlite.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := utils.NewTokens([]byte(testSecret), "", "", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(cfg, store, tokens, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = store.Close()
+	})
+	return srv
+}
+
+type answer struct {
+	status int
+	header http.Header
+	json   map[string]any
+}
+
+func call(t *testing.T, h http.Handler, method, path, contentType, body string, headers ...string) answer {
+	t.Helper()
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.RemoteAddr = "127.0.0.1:4000"
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	a := answer{status: w.Code, header: w.Header()}
+	_ = json.Unmarshal(w.Body.Bytes(), &a.json)
+	return a
+}
+
+// scrape is what MetricsHandler serves.
+func scrape(t *testing.T, srv *Server) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	srv.MetricsHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("metrics: %d", w.Code)
+	}
+	return w.Body.String()
+}
+
+func reg(handle string) string {
+	return `{"handle":"` + handle + `","name":"N","password":"longenough"}`
+}
+
+// CORS_ORIGINS refuses state-changing requests from other origins, whatever the body type
+// (text/plain and forms need no preflight), and leaves safe methods and origin-less
+// requests alone.
+func TestHTTPForeignOriginsAreRefused(t *testing.T) {
+	srv := handlerNode(t, func(c *config.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	h := srv.http.Handler
+	for _, ct := range []string{"application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		for _, path := range []string{"/auth/register", "/auth/login", "/healthz", "/nowhere"} {
+			a := call(t, h, http.MethodPost, path, ct, reg("evil1"), "Origin", "http://evil.example")
+			if a.status != http.StatusForbidden || a.json["code"] != "FORBIDDEN" || a.json["error"] == "" {
+				t.Errorf("POST %s (%s) from a foreign origin: %d %v, want 403 FORBIDDEN", path, ct, a.status, a.json)
+			}
+			if a.header.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("a refused request carries Access-Control-Allow-Origin")
+			}
+		}
+	}
+	for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if a := call(t, h, m, "/auth/register", "application/json", reg("evil2"), "Origin", "null"); a.status != http.StatusForbidden {
+			t.Errorf("%s from Origin null: %d", m, a.status)
+		}
+	}
+	if a := call(t, h, http.MethodGet, "/healthz", "", "", "Origin", "http://evil.example"); a.status != http.StatusOK || a.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("GET /healthz from a foreign origin: %d, ACAO %q", a.status, a.header.Get("Access-Control-Allow-Origin"))
+	}
+	a := call(t, h, http.MethodPost, "/auth/register", "application/json", reg("friend1"), "Origin", "https://app.example")
+	if a.status != http.StatusCreated || a.header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Errorf("register from the allowed origin: %d %v", a.status, a.json)
+	}
+	if a := call(t, h, http.MethodPost, "/auth/register", "application/json", reg("cli1")); a.status != http.StatusCreated {
+		t.Errorf("register without an Origin (not a browser): %d %v", a.status, a.json)
+	}
+	if a := call(t, h, http.MethodOptions, "/auth/register", "", "", "Origin", "https://app.example"); a.status != http.StatusNoContent {
+		t.Errorf("preflight from the allowed origin: %d", a.status)
+	}
+	if m := scrape(t, srv); !strings.Contains(m, "\nparley_http_origin_refused_total 19\n") {
+		t.Errorf("want parley_http_origin_refused_total 19 in:\n%.3000s", m)
+	}
+}
+
+func TestHTTPAuthRoutesAcceptOnlyJSON(t *testing.T) {
+	srv := handlerNode(t, func(*config.Config) {})
+	h := srv.http.Handler
+	for _, ct := range []string{"", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+		"multipart/form-data; boundary=x", "application/json; charset=latin1", "application/jsonp", "application/json;;"} {
+		for _, path := range []string{"/auth/register", "/auth/login"} {
+			a := call(t, h, http.MethodPost, path, ct, reg("ct_user"))
+			issues, _ := a.json["issues"].([]any)
+			if a.status != http.StatusUnsupportedMediaType || a.json["code"] != "VALIDATION_ERROR" || len(issues) != 1 ||
+				issues[0].(map[string]any)["path"] != "content-type" {
+				t.Errorf("%s with Content-Type %q: %d %v, want 415 VALIDATION_ERROR on content-type", path, ct, a.status, a.json)
+			}
+		}
+	}
+	for i, ct := range []string{"application/json", "Application/JSON; charset=UTF-8", "application/json;charset=utf-8"} {
+		if a := call(t, h, http.MethodPost, "/auth/register", ct, reg("json_ok"+string(rune('a'+i)))); a.status != http.StatusCreated {
+			t.Errorf("Content-Type %q: %d %v, want 201", ct, a.status, a.json)
+		}
+	}
+}
+
+func TestHTTPMetricsOffThePublicPortWithMetricsAddr(t *testing.T) {
+	srv := handlerNode(t, func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" })
+	if a := call(t, srv.http.Handler, http.MethodGet, "/metrics", "", ""); a.status != http.StatusNotFound || a.json["code"] != "NOT_FOUND" {
+		t.Fatalf("/metrics on the public port with METRICS_ADDR: %d %v, want 404 NOT_FOUND", a.status, a.json)
+	}
+	if m := scrape(t, srv); !strings.Contains(m, "parley_auth_hash_refused_total") {
+		t.Fatalf("MetricsHandler: %.300s", m)
+	}
+}
