@@ -42,6 +42,7 @@ type Config struct {
 	PprofAddr        string
 	MetricsAddr      string
 	Auth             AuthLimits
+	NodeLease        time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -63,6 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PingInterval:     25 * time.Second,
 		PingTimeout:      20 * time.Second,
 		ShutdownTimeout:  10 * time.Second,
+		NodeLease:        10 * time.Second,
 		RateEventsPerSec: 50,
 		RateBurst:        300,
 	}
@@ -163,6 +165,10 @@ func Load(getenv func(string) string) (Config, error) {
 	integer("RATE_LIMIT_BURST", &c.RateBurst, 1, 1_000_000)
 	str("PPROF_ADDR", &c.PprofAddr)
 	errs = append(errs, loadAuthLimits(getenv, &c)...)
+	millis("NODE_LEASE_MS", &c.NodeLease)
+	if c.NodeLease < time.Second {
+		errs = append(errs, fmt.Errorf("NODE_LEASE_MS: want at least 1000, got %d", c.NodeLease.Milliseconds()))
+	}
 
 	switch strings.ToUpper(c.SQLiteSync) {
 	case "NORMAL", "FULL":

@@ -24,7 +24,7 @@ func TestLoadDefaultsWithAnEmptyEnvironment(t *testing.T) {
 		TokenTTL: 7 * 24 * time.Hour, LogLevel: "info", TypingTimeout: 5 * time.Second,
 		PresenceGrace: 5 * time.Second, MaxPayloadBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
 		RateEventsPerSec: 50, RateBurst: 300, MaxQueueBytes: 4 << 20,
-		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
+		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, NodeLease: 10 * time.Second,
 	}
 	want.Auth = AuthLimits{HashConcurrency: max(1, runtime.GOMAXPROCS(0)-1), HashQueue: max(8, 4*max(1, runtime.GOMAXPROCS(0)-1)),
 		RegisterBurst: 10, RegisterPerMin: 1}
@@ -63,6 +63,7 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		"MAX_SEND_QUEUE_BYTES":                "1048576",
 		"PING_INTERVAL_MS":                    "10000",
 		"PING_TIMEOUT_MS":                     "5000",
+		"NODE_LEASE_MS":                       "15000",
 		"SHUTDOWN_TIMEOUT_MS":                 "4000",
 		"RATE_LIMIT_PER_SEC":                  "12.5",
 		"RATE_LIMIT_BURST":                    "40",
@@ -86,6 +87,7 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		AllowUserIDAuth: true, TypingTimeout: 3 * time.Second, PresenceGrace: 7 * time.Second,
 		MaxPayloadBytes: 65536, ShutdownTimeout: 4 * time.Second, RateEventsPerSec: 12.5, RateBurst: 40,
 		MaxQueueBytes: 1 << 20, PingInterval: 10 * time.Second, PingTimeout: 5 * time.Second,
+		NodeLease: 15 * time.Second,
 	}
 	want.MetricsAddr = "127.0.0.1:9090"
 	want.Auth = AuthLimits{HashConcurrency: 3, HashQueue: 0, RegisterBurst: 50, RegisterPerMin: 0.5,
@@ -117,6 +119,7 @@ func TestLoadBadValuesNameTheirVariable(t *testing.T) {
 		"MAX_SEND_QUEUE_BYTES":                "1k",
 		"PING_INTERVAL_MS":                    "-1",
 		"PING_TIMEOUT_MS":                     "0",
+		"NODE_LEASE_MS":                       "500",
 		"SHUTDOWN_TIMEOUT_MS":                 "1.5",
 		"RATE_LIMIT_PER_SEC":                  "0",
 		"RATE_LIMIT_BURST":                    "-1",

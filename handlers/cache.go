@@ -27,11 +27,19 @@ const maxCacheEntries = 100_000
 // the chat with its members, the sender's profile, whether a direct partner blocks the
 // sender — so a message costs the store its write and nothing else. Every change to those
 // drops the entry here and, through Deps.Invalidate, on every other node.
+//
+// An entry is trusted only while the bus that would carry its invalidation is connected
+// and has been since the entry was filled: a change made on another node during an
+// outage never reaches this cache. So while trusted() is false nothing is read from or
+// stored in the cache, and every change of the bus's state starts a new epoch that
+// entries from the old one do not survive.
 type readCache struct {
-	mu     sync.Mutex
-	chats  map[string]cached[*models.Chat]
-	users  map[string]cached[*models.User]
-	blocks map[string]cached[bool]
+	mu      sync.Mutex
+	epoch   uint64
+	trusted func() bool // nil: always (a single node has no bus to lose)
+	chats   map[string]cached[*models.Chat]
+	users   map[string]cached[*models.User]
+	blocks  map[string]cached[bool]
 	// gen counts invalidations per key, so a load that raced an invalidation (read the old
 	// value before the write, stored it after the drop) does not put the old value back.
 	gen map[string]uint64
@@ -40,6 +48,7 @@ type readCache struct {
 type cached[T any] struct {
 	v       T
 	expires time.Time
+	epoch   uint64
 }
 
 func newReadCache() *readCache {
@@ -47,34 +56,53 @@ func newReadCache() *readCache {
 		blocks: map[string]cached[bool]{}, gen: map[string]uint64{}}
 }
 
+func (c *readCache) usable() bool { return c.trusted == nil || c.trusted() }
+
 func get[T any](c *readCache, m map[string]cached[T], key string, now time.Time) (T, bool) {
+	var zero T
+	if !c.usable() {
+		return zero, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := m[key]
-	if !ok || now.After(e.expires) {
-		var zero T
+	if !ok || now.After(e.expires) || e.epoch != c.epoch {
 		return zero, false
 	}
 	return e.v, true
 }
 
-// generation is read before loading from the store and handed to put.
-func (c *readCache) generation(kind, key string) uint64 {
+// reset empties the cache and starts a new epoch: the bus went away or came back.
+func (c *readCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.gen[kind+"|"+key]
+	c.epoch++
+	c.chats, c.users, c.blocks = map[string]cached[*models.Chat]{}, map[string]cached[*models.User]{}, map[string]cached[bool]{}
 }
 
-func put[T any](c *readCache, m *map[string]cached[T], kind, key string, gen uint64, v T, now time.Time) {
+// cacheGen is read before loading from the store and handed to put: a load that raced
+// an invalidation or an epoch change does not store what it read.
+type cacheGen struct{ key, epoch uint64 }
+
+func (c *readCache) generation(kind, key string) cacheGen {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen[kind+"|"+key] != gen {
-		return // invalidated while loading
+	return cacheGen{key: c.gen[kind+"|"+key], epoch: c.epoch}
+}
+
+func put[T any](c *readCache, m *map[string]cached[T], kind, key string, gen cacheGen, v T, now time.Time) {
+	if !c.usable() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen[kind+"|"+key] != gen.key || c.epoch != gen.epoch {
+		return // invalidated, or the bus changed state, while loading
 	}
 	if len(*m) >= maxCacheEntries {
 		*m = map[string]cached[T]{}
 	}
-	(*m)[key] = cached[T]{v: v, expires: now.Add(cacheTTL)}
+	(*m)[key] = cached[T]{v: v, expires: now.Add(cacheTTL), epoch: gen.epoch}
 }
 
 // Drop forgets one entry; kind is CacheChat, CacheUser or CacheBlock.
@@ -99,6 +127,10 @@ func (c *readCache) drop(kind, key string) {
 
 // DropCached applies an invalidation that another node published.
 func (h *Handlers) DropCached(kind, key string) { h.cache.drop(kind, key) }
+
+// ResetCache empties the read cache; the server calls it whenever the bus that carries
+// invalidations is lost or comes back.
+func (h *Handlers) ResetCache() { h.cache.reset() }
 
 // invalidate drops an entry here and on every other node.
 func (h *Handlers) invalidate(kind, key string) {
@@ -154,7 +186,7 @@ func (h *Handlers) cachedUsers(ctx context.Context, ids []string) ([]*models.Use
 	if len(missing) == 0 {
 		return out, nil
 	}
-	gens := make(map[string]uint64, len(missing))
+	gens := make(map[string]cacheGen, len(missing))
 	for _, id := range missing {
 		gens[id] = h.cache.generation(CacheUser, id)
 	}

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/parley-chat/parley/utils"
@@ -81,4 +82,45 @@ func TestCacheInvalidationReachesOtherNodes(t *testing.T) {
 	if s := only(b.rec.take(), "typing:start"); len(s) != 1 || obj(s[0].Payload["user"])["name"] != "Ada Two" {
 		t.Fatalf("node b's typing:start after a rename on node a = %v", s)
 	}
+}
+
+// While the bus is down an invalidation cannot arrive: the other node must not use its
+// cache then, nor anything it cached before the bus came back.
+func TestCacheIsNotTrustedWhileTheBusIsDown(t *testing.T) {
+	a := newEnv(t)
+	var up atomic.Bool
+	up.Store(true)
+	b := a.peerTrusting(up.Load)
+	// Invalidations from a reach b only while the bus is up.
+	a.h.Invalidate = func(kind, key string) {
+		if up.Load() {
+			b.h.DropCached(kind, key)
+		}
+	}
+	ada, bob, cid := a.user("ada"), a.user("bob"), a.user("cid")
+	groupID := a.group(ada, "g", bob, cid)
+	b.send(bob, groupID, "cached on b")
+	b.send(cid, groupID, "cached on b")
+
+	up.Store(false) // the bus goes; the server resets the cache on every change of state
+	b.h.ResetCache()
+	a.ok(ada, "chat:participants:remove", M{"chatId": groupID, "userId": bob.UserID})
+	b.fail(bob, "message:new", M{"chatId": groupID, "text": "stale?"}, utils.CodeNotFound)
+	// What b reads meanwhile is not kept: a second removal, also lost, is seen too.
+	b.send(cid, groupID, "read from the store while the bus is down")
+	a.ok(ada, "chat:participants:remove", M{"chatId": groupID, "userId": cid.UserID})
+	b.fail(cid, "message:new", M{"chatId": groupID, "text": "stale?"}, utils.CodeNotFound)
+}
+
+// An entry filled before a change of the bus's state is not used after it.
+func TestCacheEntriesDoNotOutliveAReset(t *testing.T) {
+	a := newEnv(t)
+	b := a.peerTrusting(func() bool { return true })
+	a.h.Invalidate = func(string, string) {} // every invalidation lost
+	ada, bob := a.user("ada"), a.user("bob")
+	groupID := a.group(ada, "g", bob)
+	b.send(bob, groupID, "cached on b")
+	a.ok(ada, "chat:participants:remove", M{"chatId": groupID, "userId": bob.UserID})
+	b.h.ResetCache() // the bus dropped and came back
+	b.fail(bob, "message:new", M{"chatId": groupID, "text": "stale?"}, utils.CodeNotFound)
 }

@@ -54,6 +54,9 @@ type Deps struct {
 	Log      zerolog.Logger
 	// Invalidate tells the other nodes to drop a cached entry (nil on a single node).
 	Invalidate func(kind, key string)
+	// CacheTrusted reports whether invalidations can reach this node (the bus is
+	// connected); nil on a single node, where they always can.
+	CacheTrusted func() bool
 }
 
 // Handlers implements every client → server event.
@@ -68,7 +71,9 @@ func New(d Deps) *Handlers {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Handlers{Deps: d, notify: newNotifier(), cache: newReadCache()}
+	c := newReadCache()
+	c.trusted = d.CacheTrusted
+	return &Handlers{Deps: d, notify: newNotifier(), cache: c}
 }
 
 // Event is one client → server event: its name and the function that decodes, validates

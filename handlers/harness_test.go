@@ -140,9 +140,13 @@ func newEnv(t *testing.T) *env {
 // peer builds a second node on the same store and presence: its own handlers (and
 // caches), typing tracker and recorder. Invalidations are wired both ways, as the Redis
 // channel does between nodes.
-func (e *env) peer() *env {
+func (e *env) peer() *env { return e.peerTrusting(nil) }
+
+// peerTrusting is peer with Deps.CacheTrusted: the peer's cache is used only while trusted
+// says so (the bus that carries invalidations is connected).
+func (e *env) peerTrusting(trusted func() bool) *env {
 	p := &env{t: e.t, store: e.store, rec: &recorder{}, presence: e.presence, clock: e.clock}
-	p.h = handlers.New(handlers.Deps{Store: e.store, Emit: p.rec, Presence: e.presence, Now: e.clock.Now, Log: zerolog.Nop()})
+	p.h = handlers.New(handlers.Deps{Store: e.store, Emit: p.rec, Presence: e.presence, Now: e.clock.Now, Log: zerolog.Nop(), CacheTrusted: trusted})
 	p.typing = utils.NewTyping(5*time.Second, p.h.TypingStopped)
 	p.h.Typing = p.typing
 	p.events = map[string]handlers.Event{}

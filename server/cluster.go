@@ -16,29 +16,37 @@ import (
 	"github.com/parley-chat/parley/utils"
 )
 
-// Cluster keys. Each node keeps a heartbeat key and a hash of its users' presence states;
-// state changes also go out on a channel so other nodes learn them at once.
+// Cluster keys and channels. Each node holds a lease (a key it renews) and a hash of its
+// users' presence states; state changes also go out on a channel so other nodes learn them
+// at once.
 const (
 	presenceChannel   = "parley:presence"
 	invalidateChannel = "parley:invalidate"
-	heartbeatEvery    = 5 * time.Second
-	heartbeatTTL      = 15 * time.Second
 )
 
 func nodeKey(node string) string     { return "parley:node:" + node }
 func presenceKey(node string) string { return "parley:presence:" + node }
+func reapKey(node string) string     { return "parley:reap:" + node }
 
 // cluster joins nodes through Redis: the bus carries room broadcasts and room membership
 // changes (in the format of Node's redis adapter); the presence protocol here tells every
-// node who is online where, and cache invalidations ride on the same bus. A node that
-// stops heartbeating is forgotten. Nothing here blocks an event: announcements and
-// invalidations are queued on the bus.
+// node who is online where, and cache invalidations ride on the same bus. Nothing here
+// blocks an event: announcements and invalidations are queued on the bus.
+//
+// Leases: every node renews its key every lease/4. A node whose key has been missing while
+// this node's own connection to Redis was up for a whole lease is dead (killed, frozen,
+// cut off): every node forgets its users, and exactly one (the one that takes the reap
+// key) announces them offline to their contacts, stores their lastSeen and covers the
+// messages they missed with notifications. After Redis comes back (possibly empty),
+// every node writes its lease and presence again, announces its users again and re-reads
+// the others', and no node judges a missing key before a full lease has passed.
 type cluster struct {
 	node     string
 	client   *rds.Client
 	bus      *bus.Bus
 	presence *utils.Presence
 	log      zerolog.Logger
+	lease    time.Duration
 	ctx      context.Context
 	cancel   context.CancelFunc
 
@@ -47,9 +55,22 @@ type cluster struct {
 
 	// onInvalidate drops a cache entry another node changed.
 	onInvalidate func(kind, key string)
+	// onReaped is told, on the one node that reaps a dead node, which of its users are
+	// now offline everywhere, and since when they may have missed messages.
+	onReaped func(users []string, since time.Time)
+	// resync wakes the lease loop to write and read everything again (Redis came back).
+	resync chan struct{}
+	// onResync runs after a return of Redis, once this node's state is written again (the
+	// server re-checks its sockets' chat rooms: leaves sent meanwhile were lost).
+	onResync func()
+	renewals int
 }
 
-func newCluster(parent context.Context, redisURL string, io *socketio.Server, presence *utils.Presence, log zerolog.Logger) (*cluster, error) {
+// fullRenewEvery: one renewal in this many rewrites the whole presence hash (the others
+// only extend it), repairing it if an announcement was dropped.
+const fullRenewEvery = 12
+
+func newCluster(parent context.Context, redisURL string, lease time.Duration, io *socketio.Server, presence *utils.Presence, log zerolog.Logger) (*cluster, error) {
 	opts, err := rds.ParseURL(redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
@@ -68,11 +89,19 @@ func newCluster(parent context.Context, redisURL string, io *socketio.Server, pr
 	client := rds.NewClient(opts)
 	b := bus.New(bus.Options{Client: client, Server: io, Log: log})
 	c := &cluster{
-		node: b.UID(), client: client, bus: b, presence: presence, log: log,
-		ctx: ctx, cancel: cancel, known: map[string]struct{}{},
+		node: b.UID(), client: client, bus: b, presence: presence, log: log, lease: lease,
+		ctx: ctx, cancel: cancel, known: map[string]struct{}{}, resync: make(chan struct{}, 1),
 	}
 	b.Handle(presenceChannel, c.receive)
 	b.Handle(invalidateChannel, c.receiveInvalidation)
+	b.OnStateChange(func(up bool) {
+		if up {
+			select {
+			case c.resync <- struct{}{}:
+			default:
+			}
+		}
+	})
 	io.SetBus(b)
 	presence.Announce = c.announce
 	return c, nil
@@ -86,9 +115,8 @@ func (c *cluster) ready(context.Context) error {
 	return nil
 }
 
-// start connects the bus, then reads the other nodes' current states (the presence
-// channel is subscribed first, so no change falls between the two), then heartbeats
-// until close.
+// start connects the bus (the presence channel is subscribed before the others' states
+// are read, so no change falls between the two), then runs the lease loop until close.
 func (c *cluster) start(wg *sync.WaitGroup) {
 	startCtx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
 	c.bus.Start(startCtx)
@@ -96,15 +124,20 @@ func (c *cluster) start(wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		c.renew(true)
 		c.bootstrap()
-		ticker := time.NewTicker(heartbeatEvery)
+		ticker := time.NewTicker(c.lease / 4)
 		defer ticker.Stop()
 		for {
-			c.heartbeat()
 			select {
 			case <-c.ctx.Done():
 				return
 			case <-ticker.C:
+				c.renewals++
+				c.renew(c.renewals%fullRenewEvery == 0)
+				c.watch()
+			case <-c.resync:
+				c.republish()
 			}
 		}
 	}()
@@ -119,23 +152,50 @@ func (c *cluster) announce(userID string, state int) {
 		} else {
 			pipe.HSet(ctx, presenceKey(node), userID, state)
 		}
-		pipe.Publish(ctx, presenceChannel, node+"|"+userID+"|"+strconv.Itoa(state))
+		pipe.Publish(ctx, presenceChannel, presenceMessage(node, userID, state))
 	})
 }
 
+func presenceMessage(node, userID string, state int) string {
+	return node + "|" + userID + "|" + strconv.Itoa(state)
+}
+
+// nodeGoneMessage tells every node that the sender reaped a dead node: they forget its
+// users at once rather than at their own next look at the leases, so presence:get on
+// any node agrees with the offline updates the reaper sends right after.
+func nodeGoneMessage(reaper, dead string) string { return reaper + "|" + dead }
+
 func (c *cluster) receive(payload []byte) {
 	parts := strings.Split(string(payload), "|")
-	if len(parts) != 3 || parts[0] == c.node {
+	if parts[0] == c.node {
+		return
+	}
+	if len(parts) == 2 {
+		c.forget(parts[1])
+		c.presence.NodeGone(parts[1])
+		return
+	}
+	if len(parts) != 3 {
 		return
 	}
 	state, err := strconv.Atoi(parts[2])
 	if err != nil {
 		return
 	}
-	c.mu.Lock()
-	c.known[parts[0]] = struct{}{}
-	c.mu.Unlock()
+	c.remember(parts[0])
 	c.presence.Remote(parts[0], parts[1], state)
+}
+
+func (c *cluster) remember(node string) {
+	c.mu.Lock()
+	c.known[node] = struct{}{}
+	c.mu.Unlock()
+}
+
+func (c *cluster) forget(node string) {
+	c.mu.Lock()
+	delete(c.known, node)
+	c.mu.Unlock()
 }
 
 // bootstrap loads the presence of every live node.
@@ -152,9 +212,7 @@ func (c *cluster) bootstrap() {
 		if err != nil {
 			continue
 		}
-		c.mu.Lock()
-		c.known[node] = struct{}{}
-		c.mu.Unlock()
+		c.remember(node)
 		for user, st := range states {
 			if n, err := strconv.Atoi(st); err == nil {
 				c.presence.Remote(node, user, n)
@@ -166,24 +224,56 @@ func (c *cluster) bootstrap() {
 	}
 }
 
-// heartbeat refreshes this node's keys (re-publishing its states if Redis lost them) and
-// forgets nodes whose heartbeat expired.
-func (c *cluster) heartbeat() {
-	ctx, cancel := context.WithTimeout(c.ctx, 3*time.Second)
+// renew extends this node's lease and its presence hash (kept current by the
+// announcements); full writes the hash anew from what this node holds.
+func (c *cluster) renew(full bool) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.lease/4)
 	defer cancel()
-	if err := c.client.Set(ctx, nodeKey(c.node), "1", heartbeatTTL).Err(); err != nil {
-		c.log.Debug().Err(err).Msg("cluster heartbeat")
-		return
-	}
-	states := c.presence.LocalStates()
 	pipe := c.client.Pipeline()
-	pipe.Del(ctx, presenceKey(c.node))
-	for user, st := range states {
-		pipe.HSet(ctx, presenceKey(c.node), user, st)
+	pipe.Set(ctx, nodeKey(c.node), "1", c.lease)
+	if full {
+		pipe.Del(ctx, presenceKey(c.node))
+		for user, st := range c.presence.LocalStates() {
+			pipe.HSet(ctx, presenceKey(c.node), user, st)
+		}
 	}
-	pipe.Expire(ctx, presenceKey(c.node), heartbeatTTL)
+	pipe.PExpire(ctx, presenceKey(c.node), c.lease)
 	if _, err := pipe.Exec(ctx); err != nil {
-		c.log.Debug().Err(err).Msg("cluster presence refresh")
+		c.log.Debug().Err(err).Msg("cluster lease")
+	}
+}
+
+// republish is a node's return after Redis came back: its lease and hash again, each of
+// its users announced again (the others may have lost them), then the others' read again
+// once they have had a moment to write theirs.
+func (c *cluster) republish() {
+	c.renew(true)
+	states := c.presence.LocalStates()
+	ctx, cancel := context.WithTimeout(c.ctx, c.lease/4)
+	pipe := c.client.Pipeline()
+	for user, st := range states {
+		pipe.Publish(ctx, presenceChannel, presenceMessage(c.node, user, st))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.log.Debug().Err(err).Msg("cluster republish")
+	}
+	cancel()
+	select {
+	case <-c.ctx.Done():
+		return
+	case <-time.After(time.Second):
+	}
+	c.bootstrap()
+	if c.onResync != nil {
+		c.onResync()
+	}
+}
+
+// watch looks for nodes whose lease expired. Nothing is judged unless this node's own
+// connection has been up for a whole lease.
+func (c *cluster) watch() {
+	if !c.bus.ConnectedFor(c.lease) {
+		return
 	}
 	c.mu.Lock()
 	nodes := make([]string, 0, len(c.known))
@@ -191,28 +281,50 @@ func (c *cluster) heartbeat() {
 		nodes = append(nodes, n)
 	}
 	c.mu.Unlock()
+	if len(nodes) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.lease/4)
+	defer cancel()
 	for _, n := range nodes {
 		alive, err := c.client.Exists(ctx, nodeKey(n)).Result()
-		if err == nil && alive == 0 {
-			c.presence.NodeGone(n)
-			c.mu.Lock()
-			delete(c.known, n)
-			c.mu.Unlock()
+		if err != nil || alive != 0 {
+			continue
 		}
+		c.forget(n)
+		c.nodeDied(ctx, n)
+	}
+}
+
+// nodeDied forgets a dead node's users here; the node that takes the reap key (one per
+// dead node) also announces the ones now offline everywhere.
+func (c *cluster) nodeDied(ctx context.Context, n string) {
+	offline := c.presence.NodeGone(n)
+	won, err := c.client.SetNX(ctx, reapKey(n), c.node, 10*c.lease).Result()
+	if err != nil || !won {
+		return
+	}
+	c.log.Warn().Str("node", n).Int("usersOffline", len(offline)).Msg("a cluster node stopped renewing its lease; its users are offline")
+	// Queued before the offline updates, so it reaches the other nodes first.
+	c.bus.Publish(presenceChannel, []byte(nodeGoneMessage(c.node, n)))
+	if len(offline) > 0 && c.onReaped != nil {
+		// Messages sent to them since the node may have stopped were neither delivered
+		// nor notified.
+		c.onReaped(offline, time.Now().Add(-c.lease-c.lease/4-time.Second))
 	}
 }
 
 // close removes this node from the cluster so the others forget its users at once, and
 // stops the bus after what it has queued.
 func (c *cluster) close() {
-	c.cancel() // stop the heartbeat first, so it cannot write the keys back
+	c.cancel() // stop the lease loop first, so it cannot write the keys back
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	// The sockets are closed by now; what the other nodes hold is what was announced.
 	c.bus.Close(ctx)
 	announced, _ := c.client.HKeys(ctx, presenceKey(c.node)).Result()
 	for _, user := range announced {
-		c.client.Publish(ctx, presenceChannel, c.node+"|"+user+"|"+strconv.Itoa(utils.PresenceGone))
+		c.client.Publish(ctx, presenceChannel, presenceMessage(c.node, user, utils.PresenceGone))
 	}
 	c.client.Del(ctx, nodeKey(c.node), presenceKey(c.node))
 	_ = c.client.Close()

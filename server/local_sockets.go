@@ -76,3 +76,14 @@ func (l *localSockets) siblingRooms(userID string) ([]string, bool) {
 	}
 	return rooms, true
 }
+
+// snapshot lists every user with sockets here and those sockets.
+func (l *localSockets) snapshot() map[string][]*socketio.Socket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string][]*socketio.Socket, len(l.byUser))
+	for u, socks := range l.byUser {
+		out[u] = append([]*socketio.Socket(nil), socks...)
+	}
+	return out
+}

@@ -97,7 +97,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		Delivered:    s.onDelivered,
 	})
 	if cfg.RedisURL != "" {
-		c, err := newCluster(s.baseCtx, cfg.RedisURL, s.io, s.presence, log)
+		c, err := newCluster(s.baseCtx, cfg.RedisURL, cfg.NodeLease, s.io, s.presence, log)
 		if err != nil {
 			s.cancelBase()
 			return nil, err
@@ -106,16 +106,32 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		s.readinessChecks = append(s.readinessChecks, readinessCheck{name: "redis", ping: c.ready})
 	}
 
-	h := handlers.New(handlers.Deps{
+	deps := handlers.Deps{
 		Store:    store,
 		Emit:     emitter{ns: s.ns},
 		Presence: s.presence,
 		Log:      log,
-	})
-	s.handlers = h
+	}
 	if s.cluster != nil {
-		h.Invalidate = s.cluster.invalidate
-		s.cluster.onInvalidate = h.DropCached
+		deps.Invalidate = s.cluster.invalidate
+		deps.CacheTrusted = s.cluster.bus.Connected
+	}
+	h := handlers.New(deps)
+	s.handlers = h
+	if c := s.cluster; c != nil {
+		c.onInvalidate = h.DropCached
+		// Entries filled before a change of the bus's state may have missed invalidations.
+		c.bus.OnStateChange(func(bool) { h.ResetCache() })
+		c.onResync = func() { s.goBackground(s.resyncRooms) }
+		c.onReaped = func(users []string, since time.Time) {
+			at := time.Now().UTC()
+			for _, u := range users {
+				s.goBackground(func(ctx context.Context) {
+					h.AnnouncePresence(ctx, u, false, at)
+					h.CoverRecentMessages(ctx, u, time.Since(since), nil)
+				})
+			}
+		}
 	}
 	s.typing = utils.NewTyping(cfg.TypingTimeout, h.TypingStopped)
 	h.Typing = s.typing

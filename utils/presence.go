@@ -129,16 +129,26 @@ func (p *Presence) Remote(nodeID, userID string, state int) {
 	nodes[nodeID] = state == PresenceConnected
 }
 
-// NodeGone forgets everything a node announced (it stopped or crashed).
-func (p *Presence) NodeGone(nodeID string) {
+// NodeGone forgets everything a node announced (it stopped or crashed) and returns the
+// users it held who are now on no node at all (not here, not in a grace, nowhere else).
+func (p *Presence) NodeGone(nodeID string) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var offline []string
 	for userID, nodes := range p.remote {
+		if _, ok := nodes[nodeID]; !ok {
+			continue
+		}
 		delete(nodes, nodeID)
 		if len(nodes) == 0 {
 			delete(p.remote, userID)
+			_, inGrace := p.timers[userID]
+			if p.local[userID] == 0 && !inGrace {
+				offline = append(offline, userID)
+			}
 		}
 	}
+	return offline
 }
 
 // LocalStates lists this node's users and their state, for a node that joins late.

@@ -225,18 +225,26 @@ func TestPresenceNodeGoneForgetsItsUsers(t *testing.T) {
 	p.Remote("node-b", "u", PresenceConnected)
 	p.Remote("node-b", "v", PresenceGrace)
 	p.Remote("node-c", "v", PresenceConnected)
-	p.NodeGone("node-b")
+	p.Remote("node-b", "w", PresenceConnected)
+	p.Connect("w") // also here: not offline when node-b goes
+	if gone := p.NodeGone("node-b"); !eq(gone, []string{"u"}) {
+		t.Errorf("NodeGone(node-b) = %v, want the users on no other node: [u]", gone)
+	}
 	if p.IsOnline("u") {
 		t.Error("u is online after their only node went away")
 	}
 	if !p.Connected("v") {
 		t.Error("v lost node-c's connection when node-b went away")
 	}
-	p.NodeGone("node-c")
+	if gone := p.NodeGone("node-c"); !eq(gone, []string{"v"}) {
+		t.Errorf("NodeGone(node-c) = %v, want [v]", gone)
+	}
 	if p.IsOnline("v") {
 		t.Error("v is online after every node went away")
 	}
-	p.NodeGone("node-never-seen") // harmless
+	if gone := p.NodeGone("node-never-seen"); len(gone) != 0 {
+		t.Errorf("an unknown node took %v with it", gone)
+	}
 }
 
 func TestPresenceLocalGraceThenRemoteHolder(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,8 +77,14 @@ type Bus struct {
 	seq       atomic.Uint64
 
 	connected atomic.Bool
+	// listening is false from a failure of the subscriber connection until go-redis has
+	// subscribed again: the bus is not connected before then, however Redis answers pings,
+	// since what is published meanwhile (an invalidation) would not reach this node.
+	listening atomic.Bool
 	stateMu   sync.Mutex
-	lastState int // 0 unknown, 1 up, -1 down: logged on change only
+	lastState int       // 0 unknown, 1 up, -1 down: logged on change only
+	upSince   time.Time // when Redis last came (back): zero while it is away
+	onState   []func(connected bool)
 
 	subs *subscriptions
 
@@ -132,6 +139,7 @@ func (b *Bus) Start(ctx context.Context) {
 			b.subs.roomAdded(ns.Name(), r)
 		}
 	}
+	b.listening.Store(true) // until the subscriber connection says otherwise
 	b.subs.start()
 	b.wg.Add(3)
 	go b.publishLoop()
@@ -166,6 +174,23 @@ func (b *Bus) Close(ctx context.Context) {
 // Connected reports whether Redis answered the last health check.
 func (b *Bus) Connected() bool { return b.connected.Load() }
 
+// ConnectedFor reports whether the bus has been connected without a break for at least d:
+// only then does a key's absence from Redis say something (after Redis restarted empty,
+// every node needs a moment to write its keys again).
+func (b *Bus) ConnectedFor(d time.Duration) bool {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	return b.lastState == 1 && time.Since(b.upSince) >= d
+}
+
+// OnStateChange adds a function told about every change of the bus's state (Redis lost,
+// Redis back); call before Start. It runs on one of the bus's goroutines: keep it short.
+func (b *Bus) OnStateChange(fn func(connected bool)) {
+	b.stateMu.Lock()
+	b.onState = append(b.onState, fn)
+	b.stateMu.Unlock()
+}
+
 // Stats returns the counters.
 func (b *Bus) Stats() Stats {
 	return Stats{
@@ -187,7 +212,11 @@ func (b *Bus) setState(up bool, err error) {
 	}
 	changed := s != b.lastState
 	b.lastState = s
+	if changed && up {
+		b.upSince = time.Now()
+	}
 	b.connected.Store(up)
+	fns := b.onState
 	b.stateMu.Unlock()
 	if !changed {
 		return
@@ -200,7 +229,13 @@ func (b *Bus) setState(up bool, err error) {
 	if b.opts.OnStateChange != nil {
 		b.opts.OnStateChange(up)
 	}
+	for _, fn := range fns {
+		fn(up)
+	}
 }
+
+// errNotListening: Redis answers, but the subscriber connection has not subscribed again.
+var errNotListening = errors.New("redis answers but the bus is not subscribed yet")
 
 // monitorLoop pings Redis every 400 ms, each ping bounded by 500 ms, so /readyz and the
 // state follow a stopped or frozen Redis within a second. Peers are checked on their
@@ -217,6 +252,9 @@ func (b *Bus) monitorLoop() {
 		cancel()
 		if b.ctx.Err() != nil {
 			return
+		}
+		if err == nil && !b.listening.Load() {
+			err = errNotListening
 		}
 		b.setState(err == nil, err)
 		select {

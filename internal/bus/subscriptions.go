@@ -310,6 +310,10 @@ func (b *Bus) receiveLoop() {
 			if errors.As(err, &nerr) && nerr.Timeout() {
 				continue
 			}
+			// A lost subscriber connection (Redis stopped, restarted) is a lost bus from
+			// this moment: nothing published from now on reaches this node.
+			b.listening.Store(false)
+			b.setState(false, err)
 			b.subs.releaseAll()
 			b.subs.resetPatterns()
 			if !b.sleep(bo.next()) {
@@ -323,6 +327,7 @@ func (b *Bus) receiveLoop() {
 			b.received.Add(1)
 			b.route(m)
 		case *redis.Subscription:
+			b.listening.Store(true)
 			b.subs.onSubscription(m)
 		case *redis.Pong:
 			b.subs.onPong(m.Payload)
