@@ -458,6 +458,13 @@ export interface ServerToClientEvents {
 
   /** Sent just before the server disconnects a socket whose token expired. */
   "auth:expired": (payload: EmptyResult) => void;
+
+  /**
+   * Sent just before the server disconnects the socket with a Socket.IO disconnect
+   * (socket.io-client does not reconnect by itself). RATE_LIMITED: the socket kept sending
+   * after its events were answered RATE_LIMITED.
+   */
+  "session:closed": (payload: { code: ErrorCode; error: string }) => void;
 }
 
 // ---------------------------------------------------------------------------------------

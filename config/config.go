@@ -12,61 +12,59 @@ import (
 
 // Config is everything a Parley node reads from its environment.
 type Config struct {
-	Port             int
-	Host             string
-	SQLitePath       string
-	SQLiteSync       string
-	MongoURI         string
-	MongoDB          string
-	MongoMaxPool     uint64
-	MongoSelectTO    time.Duration
-	MongoSocketTO    time.Duration
-	RedisURL         string
-	JWTSecret        string
-	JWTPublicKey     string
-	JWTIssuer        string
-	JWTAudience      string
-	TokenTTL         time.Duration
-	CORSOrigins      []string
-	LogLevel         string
-	AllowUserIDAuth  bool
-	TypingTimeout    time.Duration
-	PresenceGrace    time.Duration
-	MaxPayloadBytes  int64
-	MaxQueueBytes    int
-	PingInterval     time.Duration
-	PingTimeout      time.Duration
-	ShutdownTimeout  time.Duration
-	RateEventsPerSec float64
-	RateBurst        int
-	PprofAddr        string
-	MetricsAddr      string
-	Auth             AuthLimits
-	NodeLease        time.Duration
+	Port            int
+	Host            string
+	SQLitePath      string
+	SQLiteSync      string
+	MongoURI        string
+	MongoDB         string
+	MongoMaxPool    uint64
+	MongoSelectTO   time.Duration
+	MongoSocketTO   time.Duration
+	RedisURL        string
+	JWTSecret       string
+	JWTPublicKey    string
+	JWTIssuer       string
+	JWTAudience     string
+	TokenTTL        time.Duration
+	CORSOrigins     []string
+	LogLevel        string
+	AllowUserIDAuth bool
+	TypingTimeout   time.Duration
+	PresenceGrace   time.Duration
+	MaxPayloadBytes int64
+	MaxQueueBytes   int
+	PingInterval    time.Duration
+	PingTimeout     time.Duration
+	ShutdownTimeout time.Duration
+	Events          EventLimits
+	PprofAddr       string
+	MetricsAddr     string
+	Auth            AuthLimits
+	NodeLease       time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		Port:             3000,
-		Host:             "0.0.0.0",
-		SQLitePath:       "./data/parley.db",
-		SQLiteSync:       "NORMAL",
-		MongoMaxPool:     10,
-		MongoSelectTO:    5 * time.Second,
-		MongoSocketTO:    45 * time.Second,
-		TokenTTL:         7 * 24 * time.Hour,
-		LogLevel:         "info",
-		TypingTimeout:    5 * time.Second,
-		PresenceGrace:    5 * time.Second,
-		MaxPayloadBytes:  1 << 20,
-		MaxQueueBytes:    4 << 20,
-		PingInterval:     25 * time.Second,
-		PingTimeout:      20 * time.Second,
-		ShutdownTimeout:  10 * time.Second,
-		NodeLease:        10 * time.Second,
-		RateEventsPerSec: 50,
-		RateBurst:        300,
+		Port:            3000,
+		Host:            "0.0.0.0",
+		SQLitePath:      "./data/parley.db",
+		SQLiteSync:      "NORMAL",
+		MongoMaxPool:    10,
+		MongoSelectTO:   5 * time.Second,
+		MongoSocketTO:   45 * time.Second,
+		TokenTTL:        7 * 24 * time.Hour,
+		LogLevel:        "info",
+		TypingTimeout:   5 * time.Second,
+		PresenceGrace:   5 * time.Second,
+		MaxPayloadBytes: 1 << 20,
+		MaxQueueBytes:   4 << 20,
+		PingInterval:    25 * time.Second,
+		PingTimeout:     20 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		NodeLease:       10 * time.Second,
+		Events:          defaultEventLimits(),
 	}
 	var errs []error
 	str := func(name string, dst *string) {
@@ -154,15 +152,7 @@ func Load(getenv func(string) string) (Config, error) {
 	millis("PING_INTERVAL_MS", &c.PingInterval)
 	millis("PING_TIMEOUT_MS", &c.PingTimeout)
 	millis("SHUTDOWN_TIMEOUT_MS", &c.ShutdownTimeout)
-	if v := strings.TrimSpace(getenv("RATE_LIMIT_PER_SEC")); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
-			errs = append(errs, fmt.Errorf("RATE_LIMIT_PER_SEC: want a positive number, got %q", v))
-		} else {
-			c.RateEventsPerSec = f
-		}
-	}
-	integer("RATE_LIMIT_BURST", &c.RateBurst, 1, 1_000_000)
+	errs = append(errs, loadEventLimits(getenv, &c.Events)...)
 	str("PPROF_ADDR", &c.PprofAddr)
 	errs = append(errs, loadAuthLimits(getenv, &c)...)
 	millis("NODE_LEASE_MS", &c.NodeLease)

@@ -290,7 +290,7 @@ start_server() { # key port
       # SQLite (not MongoDB, no Redis), a fresh file, quiet logs, rate limit out of the way.
       env -u MONGODB_URI -u REDIS_URL -u JWT_PUBLIC_KEY -u JWT_ISSUER -u JWT_AUDIENCE -u AUTH_ALLOW_USER_ID \
         PORT="$port" HOST=127.0.0.1 SQLITE_PATH="$tmp/parley-data/parley.db" JWT_SECRET="$jwt_secret" \
-        LOG_LEVEL=error RATE_LIMIT_PER_SEC=1000000 RATE_LIMIT_BURST=1000000 SHUTDOWN_TIMEOUT_MS=3000 \
+        LOG_LEVEL=error RATE_LIMIT_PER_SEC=1000000 RATE_LIMIT_BURST=1000000 RATE_MESSAGES_PER_SEC=1000000 RATE_MESSAGES_BURST=1000000 SHUTDOWN_TIMEOUT_MS=3000 \
         "$parley_bin" >"$tmp/$key.log" 2>&1 &
       ;;
     parley-fanout)

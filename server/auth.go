@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -40,6 +41,11 @@ func (s *Server) authorize(hs *socketio.Handshake) (any, error) {
 			code = utils.CodeInternal
 		}
 		return nil, connectRefusal(code)
+	}
+	if !s.local.reserve(id.userID, s.cfg.Events.MaxSocketsPerUser, time.Now()) {
+		s.metrics.socketsRefused.Inc()
+		return nil, &socketio.ConnectError{Message: utils.CodeRateLimited, Data: map[string]any{
+			"code": utils.CodeRateLimited, "error": fmt.Sprintf("this user already has %d sockets on this server (MAX_SOCKETS_PER_USER)", s.cfg.Events.MaxSocketsPerUser)}}
 	}
 	if rooms, ok := s.local.siblingRooms(id.userID); ok {
 		id.rooms = rooms

@@ -15,10 +15,12 @@ import (
 // sockets more than deliveryWindow before the close count as delivered.
 const disconnectRaceWindow = 3 * time.Second
 
-// session is the per-socket state: who it is, its rate limit, and its token's expiry.
+// session is the per-socket state: who it is, its flood strikes (event_limits.go), and
+// its token's expiry.
 type session struct {
 	caller      handlers.Caller
-	limiter     *utils.RateLimiter
+	sock        *socketio.Socket
+	strikes     *utils.RateLimiter
 	expiry      *expiryTimer
 	connectedAt time.Time
 }
@@ -34,7 +36,8 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	}
 	sess := &session{
 		caller:      handlers.Caller{UserID: id.userID, SocketID: sock.ID()},
-		limiter:     utils.NewRateLimiter(s.cfg.RateEventsPerSec, s.cfg.RateBurst),
+		sock:        sock,
+		strikes:     newFloodStrikes(),
 		connectedAt: time.Now(),
 	}
 	sock.SetData(sess)
@@ -91,8 +94,7 @@ func (s *Server) onEvent(sock *socketio.Socket, e *socketio.Event) {
 	}
 	ev, ok := s.eventsByName[e.Name]
 	if !ok {
-		unknownEvent(e)
-		return
+		ev = unknownEvent(e.Name)
 	}
 	s.dispatch(sess, ev, e)
 }

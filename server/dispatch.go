@@ -29,9 +29,12 @@ func (s *Server) dispatch(sess *session, ev handlers.Event, e *socketio.Event) {
 		return
 	}
 	defer s.inflight.leave()
-	if wait, ok := sess.limiter.Allow(time.Now()); !ok {
+	if wait, ok := s.limits.take(sess.caller.UserID, e.Name, start); !ok {
 		code = utils.CodeRateLimited
-		ackWith(e, errorAck(&utils.AppError{Code: utils.CodeRateLimited, Message: "too many events, slow down", RetryAfterMs: wait.Milliseconds() + 1}))
+		ackWith(e, errorAck(&utils.AppError{Code: utils.CodeRateLimited, Message: "rate limit reached for " + classOf(e.Name).String() + " events, retry after retryAfterMs", RetryAfterMs: wait.Milliseconds() + 1}))
+		if _, ok := sess.strikes.Allow(start); !ok {
+			s.disconnectFlooder(sess)
+		}
 		return
 	}
 	result, err := s.runHandler(sess, ev, e.Arg(0))
@@ -98,7 +101,20 @@ func errorAck(e *utils.AppError) map[string]any {
 	return m
 }
 
-// unknownEvent answers an event no handler is registered for.
-func unknownEvent(e *socketio.Event) {
-	ackWith(e, errorAck(&utils.AppError{Code: utils.CodeValidation, Message: "unknown event " + fmt.Sprintf("%q", e.Name), Issues: []utils.Issue{{Path: "event", Message: "unknown event"}}}))
+// unknownEvent is the handler of an event name nobody registered: it goes through dispatch
+// like any other (rate limit, one ack), under one metrics label whatever the name.
+func unknownEvent(name string) handlers.Event {
+	return handlers.Event{Name: "unknown", Handle: func(context.Context, handlers.Caller, []byte) (any, error) {
+		return nil, &utils.AppError{Code: utils.CodeValidation, Message: "unknown event " + fmt.Sprintf("%q", name), Issues: []utils.Issue{{Path: "event", Message: "unknown event"}}}
+	}}
+}
+
+// disconnectFlooder closes a socket that kept sending after RATE_LIMITED, telling it why
+// first (session:closed), with a Socket.IO disconnect so the client does not reconnect by
+// itself.
+func (s *Server) disconnectFlooder(sess *session) {
+	s.metrics.floodDisconnects.Inc()
+	s.log.Warn().Str("userId", sess.caller.UserID).Str("socketId", sess.caller.SocketID).Msg("disconnected a socket that kept sending after RATE_LIMITED")
+	_ = sess.sock.EmitJSON("session:closed", map[string]string{"code": utils.CodeRateLimited, "error": "too many events after RATE_LIMITED: disconnected"})
+	sess.sock.Disconnect(true)
 }

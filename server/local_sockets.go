@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/internal/socketio"
 )
@@ -12,19 +13,58 @@ import (
 // membership change (through the cluster bus, from any node), so a user with many tabs
 // costs the store nothing per connect. A user has a few sockets at most, so a slice per
 // user costs less memory than a set.
+//
+// Handshakes reserve a place (MAX_SOCKETS_PER_USER) before their socket is added, so
+// concurrent handshakes of one user cannot all pass the cap; a reservation whose socket
+// never connected (the client left during the handshake) lapses after reservationTTL.
 type localSockets struct {
-	mu     sync.Mutex
-	byUser map[string][]*socketio.Socket
+	mu      sync.Mutex
+	byUser  map[string][]*socketio.Socket
+	pending map[string][]time.Time
 }
+
+// reservationTTL is longer than a handshake's connect can take (the bus settle is 2 s).
+const reservationTTL = 10 * time.Second
 
 func newLocalSockets() *localSockets {
-	return &localSockets{byUser: map[string][]*socketio.Socket{}}
+	return &localSockets{byUser: map[string][]*socketio.Socket{}, pending: map[string][]time.Time{}}
 }
 
+// reserve takes a place for one more socket of userID, unless the user already has max
+// sockets here, counting handshakes in progress.
+func (l *localSockets) reserve(userID string, max int, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	live := l.pending[userID][:0]
+	for _, t := range l.pending[userID] {
+		if now.Sub(t) < reservationTTL {
+			live = append(live, t)
+		}
+	}
+	if len(l.byUser[userID])+len(live) >= max {
+		l.setPending(userID, live)
+		return false
+	}
+	l.setPending(userID, append(live, now))
+	return true
+}
+
+func (l *localSockets) setPending(userID string, p []time.Time) {
+	if len(p) == 0 {
+		delete(l.pending, userID)
+	} else {
+		l.pending[userID] = p
+	}
+}
+
+// add places a connected socket, using up its handshake's reservation.
 func (l *localSockets) add(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.byUser[userID] = append(l.byUser[userID], s)
+	if p := l.pending[userID]; len(p) > 0 {
+		l.setPending(userID, p[1:])
+	}
 }
 
 func (l *localSockets) remove(userID string, s *socketio.Socket) {

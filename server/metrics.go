@@ -18,7 +18,11 @@ type metrics struct {
 	sockets  prometheus.Gauge
 	// slowConsumers counts connections closed because they stopped reading.
 	slowConsumers prometheus.Counter
-	auth          authMetrics
+	// floodDisconnects counts sockets closed for sending on after RATE_LIMITED;
+	// socketsRefused handshakes refused for MAX_SOCKETS_PER_USER.
+	floodDisconnects prometheus.Counter
+	socketsRefused   prometheus.Counter
+	auth             authMetrics
 }
 
 func newMetrics() *metrics {
@@ -37,8 +41,14 @@ func newMetrics() *metrics {
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "parley_slow_consumers_total", Help: "Connections closed because their send queue outgrew MAX_SEND_QUEUE_BYTES.",
 		}),
+		floodDisconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_flood_disconnects_total", Help: "Sockets disconnected because they kept sending events after RATE_LIMITED.",
+		}),
+		socketsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_sockets_refused_total", Help: "Handshakes refused because the user already had MAX_SOCKETS_PER_USER sockets on this node.",
+		}),
 	}
-	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers,
+	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers, m.floodDisconnects, m.socketsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.auth = newAuthMetrics(m.registry)
 	return m

@@ -41,6 +41,7 @@ type Server struct {
 	local           *localSockets
 	deliveries      *deliveries
 	logins          *loginGuard
+	limits          *eventLimits // per-user token buckets by event class
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -64,6 +65,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		deliveries:   newDeliveries(),
 		logins:       newLoginGuard(),
 		eventsByName: map[string]handlers.Event{},
+		limits:       newEventLimits(cfg.Events),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 

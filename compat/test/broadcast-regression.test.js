@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mongoMode, startServer, stopServer } from '../lib/server.js';
+import { unlimitedEvents } from '../lib/limits.js';
 import { newUsers, withTimeout } from '../lib/fixtures.js';
 
 const TOTAL = 20_000;
@@ -13,7 +14,7 @@ let srv;
 // The default per-user rate limit (50 events/s) would stretch 20,000 sends over minutes; this
 // test is about delivery, so the limit is lifted (Parley's RATE_LIMIT_* settings). If a
 // server ignores them, the sender still honours RATE_LIMITED + retryAfterMs below.
-before(async () => { if (!mongoMode) srv = await startServer({ env: { RATE_LIMIT_PER_SEC: 1_000_000, RATE_LIMIT_BURST: 1_000_000 } }); });
+before(async () => { if (!mongoMode) srv = await startServer({ env: unlimitedEvents }); });
 after(async () => { await stopServer(srv); });
 
 // The subject is the socket layer, which is the same over either store. FerretDB, the

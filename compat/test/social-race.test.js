@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mongoMode, startServer, stopServer } from '../lib/server.js';
+import { unlimitedEvents } from '../lib/limits.js';
 import { newUsers } from '../lib/fixtures.js';
 import { connectedSockets, presenceOf, sleep } from '../lib/social.js';
 
@@ -42,9 +43,8 @@ before(async () => {
       // recipient reconnects, so the grace is paid 1,000 times.
       PRESENCE_GRACE_MS: GRACE,
       TYPING_TIMEOUT_MS: 1000,
-      // Not under test: keep the per-socket limiter out of the way of the sender.
-      RATE_LIMIT_PER_SEC: 10_000,
-      RATE_LIMIT_BURST: 10_000,
+      // Not under test: keep the event limits out of the way of the sender.
+      ...unlimitedEvents,
     },
   });
 });

@@ -310,6 +310,25 @@ func (c *Conn) writeControl(t *wsTransport, p *Packet) {
 	_, _ = t.conn.Write(p.frame())
 }
 
+// lingerTimeout bounds how long a connection the server closed keeps reading what the
+// client still sends before the socket is closed.
+const lingerTimeout = 2 * time.Second
+
+// finish ends a connection the server closed once its queue (ending in the close frame)
+// is written: the write side is shut, so the client reads everything up to that frame and
+// then the end, and the reader drains what the client still sends until the client
+// closes too or lingerTimeout passes. Closing with unread input (a client flooding when it
+// was disconnected) would make the kernel answer with a reset, and a reset can make the
+// client lose what it had not read yet: the acks and the reason it was disconnected.
+func (t *wsTransport) finish() {
+	if cw, ok := t.conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		if t.conn.SetReadDeadline(time.Now().Add(lingerTimeout)) == nil {
+			return // the reader closes the connection when it ends
+		}
+	}
+	t.conn.Close()
+}
+
 // transportEnded is the reader's end: the peer closed or the connection broke.
 func (c *Conn) transportEnded(t *wsTransport, err error) {
 	c.mu.Lock()
@@ -324,7 +343,11 @@ func (c *Conn) transportEnded(t *wsTransport, err error) {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 			reason = "transport error"
 		}
-		c.close(reason, false)
+		if !c.close(reason, false) {
+			// The session was already closed (by the server, which may be lingering on
+			// this connection in finish): the reader's end is the connection's.
+			t.conn.Close()
+		}
 	default:
 		t.conn.Close()
 	}
@@ -386,7 +409,7 @@ func (c *Conn) writeBatch(t *wsTransport, blocking bool) writeResult {
 		closeNow := t.closeAfterFlush && len(c.queue) == 0
 		c.mu.Unlock()
 		if closeNow {
-			t.conn.Close()
+			t.finish()
 		}
 		return queueEmpty
 	}
