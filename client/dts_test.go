@@ -23,6 +23,7 @@ var wireShapes = []struct {
 	{models.ChatView{}, "Chat"},
 	{models.MessageView{}, "Message"},
 	{models.ReplyView{}, "ReplyTo"},
+	{models.ReactionView{}, "Reaction"},
 	{models.FriendRequestView{}, "FriendRequest"},
 	{models.NotificationView{}, "NotificationOf"},
 }

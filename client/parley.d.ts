@@ -90,6 +90,11 @@ export interface Chat {
   /** Messages with seq > readSeq that others sent and that are not deleted. */
   unreadCount: number;
   readSeq: number;
+  /**
+   * The end of your own mute of this chat (chat:mute) while it lasts, else null. A mute
+   * without an end reads "9999-12-31T23:59:59.999Z".
+   */
+  mutedUntil: string | null;
 }
 
 /** The quoted message of a reply. */
@@ -113,6 +118,20 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deleted: boolean;
+  /** In order of first use; [] when there are none (always for a deleted message). */
+  reactions: Reaction[];
+}
+
+/**
+ * One emoji on a message. `emoji` is one emoji (a single grapheme cluster: 👍, ❤️, 👍🏽,
+ * 👩‍💻, 🇫🇷, 1️⃣) or a `:shortcode:` of a-z 0-9 _ + - (at most 32 bytes with the colons).
+ */
+export interface Reaction {
+  emoji: string;
+  /** userIds.length. */
+  count: number;
+  /** Who reacted, in the order they did. */
+  userIds: string[];
 }
 
 export type FriendRequestStatus = "pending" | "accepted" | "declined" | "canceled";

@@ -109,10 +109,11 @@ func messageView(m *models.Message, users map[string]*models.User, replies map[s
 	v := models.MessageView{
 		ID: m.ID, ChatID: m.ChatID, Seq: m.Seq, Sender: userRef(users, m.SenderID), Text: m.Text,
 		ClientID: m.ClientID, CreatedAt: models.FormatTime(m.CreatedAt), EditedAt: models.FormatTimePtr(m.EditedAt),
-		Deleted: m.Deleted,
+		Deleted: m.Deleted, Reactions: models.ReactionViews(m.Reactions),
 	}
 	if m.Deleted {
 		v.Text = ""
+		v.Reactions = models.ReactionViews(nil)
 	}
 	if m.ReplyToID != nil {
 		if r, ok := replies[*m.ReplyToID]; ok {
@@ -172,6 +173,7 @@ func (h *Handlers) chatViews(ctx context.Context, viewer string, chats []*models
 	if err != nil {
 		return nil, err
 	}
+	now := h.Now()
 	out := make([]models.ChatView, len(chats))
 	for i, c := range chats {
 		readSeq := reads[c.ID]
@@ -196,6 +198,7 @@ func (h *Handlers) chatViews(ctx context.Context, viewer string, chats []*models
 			CreatedBy: c.CreatedBy, CreatedAt: models.FormatTime(c.CreatedAt),
 			LastActivity: models.FormatTime(c.LastActivity), LastSeq: c.LastSeq,
 			LastMessage: lastByChat[c.ID], UnreadCount: unread, ReadSeq: readSeq,
+			MutedUntil: models.FormatTimePtr(c.MutedFor(viewer, now)),
 		}
 	}
 	return out, nil

@@ -20,6 +20,24 @@ type Chat struct {
 	UpdatedAt    time.Time
 	LastActivity time.Time
 	LastSeq      int64
+	// MutedUntil holds the mutes of members who muted the chat (chat:mute), expired ones
+	// included: a mute is in force while its time is after now. MuteForever is a mute
+	// without an end. Nil when nobody muted the chat.
+	MutedUntil map[string]time.Time
+}
+
+// MuteForever is the end of a mute given without one (chat:mute with no `until`): the
+// last millisecond of year 9999, the latest time an ISO-8601 string of the usual form
+// holds, so clients read it as a date like any other.
+var MuteForever = time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+
+// MutedFor returns the end of userID's mute of the chat if it is in force at now, else nil.
+func (c *Chat) MutedFor(userID string, now time.Time) *time.Time {
+	until, ok := c.MutedUntil[userID]
+	if !ok || !until.After(now) {
+		return nil
+	}
+	return &until
 }
 
 // IsMember reports whether userID participates in the chat.
@@ -58,4 +76,6 @@ type ChatView struct {
 	LastMessage  *MessageView `json:"lastMessage" msgpack:"lastMessage"`
 	UnreadCount  int          `json:"unreadCount" msgpack:"unreadCount"`
 	ReadSeq      int64        `json:"readSeq" msgpack:"readSeq"`
+	// MutedUntil is the viewer's own mute: its end while in force, else null.
+	MutedUntil *string `json:"mutedUntil" msgpack:"mutedUntil"`
 }

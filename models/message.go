@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Message is the stored message document.
 type Message struct {
@@ -14,7 +17,23 @@ type Message struct {
 	CreatedAt time.Time
 	EditedAt  *time.Time
 	Deleted   bool
+	// Reactions in order of first use; nil when there are none (and always for a
+	// deleted message).
+	Reactions []Reaction
 }
+
+// Reaction is one emoji on a message and who reacted with it, in the order they did.
+type Reaction struct {
+	Emoji   string
+	UserIDs []string
+}
+
+// MaxReactionEmoji is how many distinct emoji one message may carry.
+const MaxReactionEmoji = 20
+
+// ErrTooManyReactions: the message already carries MaxReactionEmoji distinct emoji and
+// the reaction would add another.
+var ErrTooManyReactions = errors.New("too many distinct reactions on one message")
 
 // MessageQuery selects a page of a chat's messages (PROTOCOL.md `message:list`).
 // Before and After are exclusive seq bounds; zero means unset. Since seqs start at 1, a
@@ -38,6 +57,33 @@ type MessageView struct {
 	CreatedAt string     `json:"createdAt" msgpack:"createdAt"`
 	EditedAt  *string    `json:"editedAt" msgpack:"editedAt"`
 	Deleted   bool       `json:"deleted" msgpack:"deleted"`
+	// Reactions is never null: [] when there are none.
+	Reactions []ReactionView `json:"reactions" msgpack:"reactions"`
+}
+
+// ReactionView is one emoji of a message's reactions (PROTOCOL.md `Message.reactions`).
+type ReactionView struct {
+	Emoji   string   `json:"emoji" msgpack:"emoji"`
+	Count   int      `json:"count" msgpack:"count"`
+	UserIDs []string `json:"userIds" msgpack:"userIds"`
+}
+
+// noReactions is the shared empty list of a message without reactions: it encodes as []
+// and costs no allocation.
+var noReactions = []ReactionView{}
+
+// ReactionViews renders reactions for the wire.
+func ReactionViews(rs []Reaction) []ReactionView {
+	if len(rs) == 0 {
+		return noReactions
+	}
+	out := make([]ReactionView, 0, len(rs))
+	for _, r := range rs {
+		if len(r.UserIDs) > 0 {
+			out = append(out, ReactionView{Emoji: r.Emoji, Count: len(r.UserIDs), UserIDs: r.UserIDs})
+		}
+	}
+	return out
 }
 
 // ReplyView is the quoted message inside a reply.
@@ -50,3 +96,54 @@ type ReplyView struct {
 
 // MessageID returns the id; the server uses it to recognise outgoing message packets.
 func (v MessageView) MessageID() string { return v.ID }
+
+// AddReaction returns rs with userID's reaction emoji added: at the end of that emoji's
+// users, the emoji itself at the end of rs if nobody used it yet. changed is false (and
+// rs is returned as it is) when userID had reacted with emoji already; a new emoji beyond
+// MaxReactionEmoji is ErrTooManyReactions. rs is never modified: stores apply this to
+// what they read and write the result back.
+func AddReaction(rs []Reaction, userID, emoji string) (out []Reaction, changed bool, err error) {
+	for i, r := range rs {
+		if r.Emoji != emoji {
+			continue
+		}
+		if contains(r.UserIDs, userID) {
+			return rs, false, nil
+		}
+		out = append([]Reaction(nil), rs...)
+		out[i].UserIDs = append(append(make([]string, 0, len(r.UserIDs)+1), r.UserIDs...), userID)
+		return out, true, nil
+	}
+	if len(rs) >= MaxReactionEmoji {
+		return rs, false, ErrTooManyReactions
+	}
+	out = append(append(make([]Reaction, 0, len(rs)+1), rs...), Reaction{Emoji: emoji, UserIDs: []string{userID}})
+	return out, true, nil
+}
+
+// RemoveReaction returns rs without userID's reaction emoji; an emoji left without users
+// leaves the list. changed is false (and rs is returned as it is) when there was no such
+// reaction. rs is never modified.
+func RemoveReaction(rs []Reaction, userID, emoji string) (out []Reaction, changed bool) {
+	for i, r := range rs {
+		if r.Emoji != emoji || !contains(r.UserIDs, userID) {
+			continue
+		}
+		users := make([]string, 0, len(r.UserIDs)-1)
+		for _, u := range r.UserIDs {
+			if u != userID {
+				users = append(users, u)
+			}
+		}
+		out = append(make([]Reaction, 0, len(rs)), rs[:i]...)
+		if len(users) > 0 {
+			out = append(out, Reaction{Emoji: emoji, UserIDs: users})
+		}
+		out = append(out, rs[i+1:]...)
+		if len(out) == 0 {
+			out = nil
+		}
+		return out, true
+	}
+	return rs, false
+}

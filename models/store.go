@@ -57,6 +57,12 @@ type Chats interface {
 	RemoveParticipant(ctx context.Context, id, userID string, now time.Time) (*Chat, error)
 	// SetAdmin grants or revokes admin rights of a member.
 	SetAdmin(ctx context.Context, id, userID string, admin bool, now time.Time) (*Chat, error)
+	// SetMute records that member userID muted the chat until *until (MuteForever for no
+	// end), replacing an earlier mute, or with until == nil lifts the mute; it returns the
+	// chat with its MutedUntil. A missing chat, or a userID that is not a member, is
+	// ErrNotFound. A mute belongs to the membership: a member who leaves (or is removed)
+	// loses it.
+	SetMute(ctx context.Context, id, userID string, until *time.Time) (*Chat, error)
 }
 
 // Messages stores messages; InsertMessage owns the per-chat seq.
@@ -75,8 +81,20 @@ type Messages interface {
 	// LastMessages returns the highest-seq message of each chat that has one.
 	LastMessages(ctx context.Context, chatIDs []string) (map[string]*Message, error)
 	EditMessage(ctx context.Context, id, text string, at time.Time) (*Message, error)
-	// DeleteMessage marks the message deleted and clears its text (idempotent).
+	// DeleteMessage marks the message deleted and clears its text and reactions (idempotent).
 	DeleteMessage(ctx context.Context, id string, at time.Time) (*Message, error)
+	// React adds userID's reaction emoji to the message and returns the message as that
+	// write left it; changed is false when the user had reacted with that emoji already
+	// (nothing is written). The emoji joins the message's Reactions at the end the first
+	// time anyone uses it, and the user at the end of that emoji's UserIDs. A deleted
+	// message is ErrNotFound, like a missing one. A reaction is no edit: editedAt and the
+	// message's update time stay as they are. If the message carries MaxReactionEmoji
+	// distinct emoji and not this one, it is ErrTooManyReactions. Concurrent reactions are
+	// never lost or counted twice.
+	React(ctx context.Context, id, userID, emoji string) (msg *Message, changed bool, err error)
+	// Unreact removes userID's reaction emoji (changed is false when there was none); an
+	// emoji nobody reacts with any more leaves Reactions. A deleted message is ErrNotFound.
+	Unreact(ctx context.Context, id, userID, emoji string) (msg *Message, changed bool, err error)
 	// CountUnread counts messages of chatID with seq > afterSeq, not sent by userID and
 	// not deleted.
 	CountUnread(ctx context.Context, chatID, userID string, afterSeq int64) (int, error)

@@ -233,6 +233,10 @@ func (s *Store) RemoveParticipant(ctx context.Context, id, userID string, now ti
 		update := bson.D{{Key: "$set", Value: bson.D{
 			{Key: "participants", Value: participants}, {Key: "admins", Value: admins}, {Key: "updatedAt", Value: ms(now)},
 		}}}
+		if _, muted := d.MutedUntil[uid.Hex()]; muted {
+			// A mute belongs to the membership (models.Chats.SetMute).
+			update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "mutedUntil." + uid.Hex(), Value: ""}}})
+		}
 		c, err := s.updateChatLocked(ctx, filter, update)
 		unlock()
 		if errors.Is(err, models.ErrNotFound) {
@@ -270,4 +274,21 @@ func (s *Store) SetAdmin(ctx context.Context, id, userID string, admin bool, now
 		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
 	}
 	return s.updateChat(ctx, cid, filter, update)
+}
+
+// SetMute implements models.Chats: one update of the member's own entry
+// ("mutedUntil.<id>"), filtered on membership, so a non-member matches nothing
+// (ErrNotFound) and members muting at once never overwrite each other.
+func (s *Store) SetMute(ctx context.Context, id, userID string, until *time.Time) (*models.Chat, error) {
+	cid, ok := oid(id)
+	uid, uok := oid(userID)
+	if !ok || !uok {
+		return nil, models.ErrNotFound
+	}
+	field := "mutedUntil." + uid.Hex()
+	update := bson.D{{Key: "$unset", Value: bson.D{{Key: field, Value: ""}}}}
+	if until != nil {
+		update = bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: ms(*until)}}}}
+	}
+	return s.updateChat(ctx, cid, bson.D{{Key: "_id", Value: cid}, {Key: "participants", Value: uid}}, update)
 }

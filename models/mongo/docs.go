@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -74,8 +75,12 @@ type chatDoc struct {
 	// LastSeqAt is the store's clock at the latest seq reservation: every seq up to
 	// LastSeq was reserved before it, which is what lets the repair judge a hole's age.
 	LastSeqAt *time.Time `bson:"lastSeqAt,omitempty"`
-	CreatedAt time.Time  `bson:"createdAt"`
-	UpdatedAt time.Time  `bson:"updatedAt"`
+	// MutedUntil maps a member's id (hex) to the end of their mute (chat:mute); absent
+	// until someone mutes. Each member's entry is set and unset on its own, by path
+	// ("mutedUntil.<id>"), so two members muting at once never overwrite each other.
+	MutedUntil map[string]time.Time `bson:"mutedUntil,omitempty"`
+	CreatedAt  time.Time            `bson:"createdAt"`
+	UpdatedAt  time.Time            `bson:"updatedAt"`
 }
 
 func (d *chatDoc) model() *models.Chat {
@@ -87,6 +92,16 @@ func (d *chatDoc) model() *models.Chat {
 	}
 	if !d.CreatedBy.IsZero() {
 		c.CreatedBy = d.CreatedBy.Hex()
+	}
+	// Only members' mutes count: an entry left behind by a removal the Node server made
+	// (it knows nothing of mutes) must not outlive the membership.
+	for uid, until := range d.MutedUntil {
+		if slices.Contains(c.Participants, uid) {
+			if c.MutedUntil == nil {
+				c.MutedUntil = map[string]time.Time{}
+			}
+			c.MutedUntil[uid] = until.UTC()
+		}
 	}
 	if c.Type == "" { // a Node-era chat the migration has not typed yet
 		c.Type = models.ChatGroup
@@ -128,6 +143,15 @@ type messageDoc struct {
 	// the sweep can take over an abandoned one.
 	Pending   string     `bson:"pending,omitempty"`
 	PendingAt *time.Time `bson:"pendingAt,omitempty"`
+	// Reactions holds one {emoji, user} per reaction, in the order they were made: a
+	// reaction is $addToSet and an unreaction $pull of one element, single atomic updates
+	// that need no positional operator (FerretDB has none). ReactionEmoji lists the
+	// distinct emoji in order of first use; it is what the MaxReactionEmoji check of a
+	// react's filter reads ("reactionEmoji.19" must not exist). An emoji whose last
+	// reaction was pulled is dropped from it by a second, conditional update; until then
+	// (or if that update never ran) reads skip it and React removes it when it needs room.
+	Reactions     []reactionDoc `bson:"reactions,omitempty"`
+	ReactionEmoji []string      `bson:"reactionEmoji,omitempty"`
 	// Tombstone marks a filler the store wrote into a seq hole (see RepairSeqHoles).
 	Tombstone bool      `bson:"tombstone,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
@@ -152,8 +176,53 @@ func (d *messageDoc) model() *models.Message {
 	}
 	if m.Deleted {
 		m.Text = ""
+	} else {
+		m.Reactions = d.reactions()
 	}
 	return m
+}
+
+// reactionDoc is one user's reaction with one emoji.
+type reactionDoc struct {
+	Emoji string        `bson:"emoji"`
+	User  bson.ObjectID `bson:"user"`
+}
+
+// reactionPair is a reaction as the filter and update documents spell it: field order
+// matters to $addToSet's and $pull's document equality, so it is always this one.
+func reactionPair(emoji string, user bson.ObjectID) bson.D {
+	return bson.D{{Key: "emoji", Value: emoji}, {Key: "user", Value: user}}
+}
+
+func (d *messageDoc) hasReaction(emoji string, user bson.ObjectID) bool {
+	return slices.Contains(d.Reactions, reactionDoc{Emoji: emoji, User: user})
+}
+
+// reactions groups the {emoji, user} elements by emoji, in ReactionEmoji's order (first
+// use), then any emoji missing from it in the order of their first element; emoji
+// without reactions are left out.
+func (d *messageDoc) reactions() []models.Reaction {
+	if len(d.Reactions) == 0 {
+		return nil
+	}
+	order := slices.Clone(d.ReactionEmoji)
+	users := make(map[string][]string, len(order))
+	for _, r := range d.Reactions {
+		if _, ok := users[r.Emoji]; !ok && !slices.Contains(order, r.Emoji) {
+			order = append(order, r.Emoji)
+		}
+		if !slices.Contains(users[r.Emoji], r.User.Hex()) {
+			users[r.Emoji] = append(users[r.Emoji], r.User.Hex())
+		}
+	}
+	out := make([]models.Reaction, 0, len(users))
+	for _, e := range order {
+		if u := users[e]; len(u) > 0 {
+			out = append(out, models.Reaction{Emoji: e, UserIDs: u})
+			delete(users, e) // an emoji listed twice shows once
+		}
+	}
+	return out
 }
 
 type friendRequestDoc struct {

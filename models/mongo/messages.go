@@ -454,14 +454,14 @@ func (s *Store) LastMessages(ctx context.Context, chatIDs []string) (map[string]
 }
 
 // updateMessage applies one atomic update to a complete message and returns the result.
-func (s *Store) updateMessage(ctx context.Context, id string, set bson.D) (*models.Message, error) {
+func (s *Store) updateMessage(ctx context.Context, id string, update bson.D) (*models.Message, error) {
 	mid, ok := oid(id)
 	if !ok {
 		return nil, models.ErrNotFound
 	}
 	var d messageDoc
 	defer s.locks.lock(messageKey(mid))()
-	err := s.messages.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: mid}, notPending()}, bson.D{{Key: "$set", Value: set}},
+	err := s.messages.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: mid}, notPending()}, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		return nil, mapErr(err)
@@ -471,12 +471,15 @@ func (s *Store) updateMessage(ctx context.Context, id string, set bson.D) (*mode
 
 // EditMessage implements models.Messages.
 func (s *Store) EditMessage(ctx context.Context, id, text string, at time.Time) (*models.Message, error) {
-	return s.updateMessage(ctx, id, bson.D{{Key: "text", Value: text}, {Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)}})
+	return s.updateMessage(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "text", Value: text}, {Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)}}}})
 }
 
 // DeleteMessage implements models.Messages: the message keeps its id and seq.
 func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
-	return s.updateMessage(ctx, id, bson.D{{Key: "deleted", Value: true}, {Key: "text", Value: ""}, {Key: "updatedAt", Value: ms(at)}})
+	return s.updateMessage(ctx, id, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "text", Value: ""}, {Key: "updatedAt", Value: ms(at)}}},
+		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}}},
+	})
 }
 
 // CountUnread implements models.Messages (a count over the {chatId, seq} index range).

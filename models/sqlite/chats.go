@@ -52,7 +52,7 @@ func fillMembers(ctx context.Context, q *stmtCache, chats []*models.Chat) error 
 	if !ok {
 		return nil
 	}
-	rows, err := q.query(ctx, `SELECT chat_id, user_id, admin_pos FROM chat_members
+	rows, err := q.query(ctx, `SELECT chat_id, user_id, admin_pos, muted_until FROM chat_members
 		WHERE chat_id IN (SELECT value FROM json_each(?)) ORDER BY chat_id, position`, arg)
 	if err != nil {
 		return err
@@ -65,12 +65,18 @@ func fillMembers(ctx context.Context, q *stmtCache, chats []*models.Chat) error 
 	admins := make(map[string][]grant)
 	for rows.Next() {
 		var chatID, userID string
-		var adminPos sql.NullInt64
-		if err := rows.Scan(&chatID, &userID, &adminPos); err != nil {
+		var adminPos, mutedUntil sql.NullInt64
+		if err := rows.Scan(&chatID, &userID, &adminPos, &mutedUntil); err != nil {
 			return err
 		}
 		c := byID[chatID]
 		c.Participants = append(c.Participants, userID)
+		if mutedUntil.Valid {
+			if c.MutedUntil == nil {
+				c.MutedUntil = map[string]time.Time{}
+			}
+			c.MutedUntil[userID] = fromMS(mutedUntil.Int64)
+		}
 		if adminPos.Valid {
 			admins[chatID] = append(admins[chatID], grant{adminPos.Int64, userID})
 		}
@@ -296,4 +302,26 @@ func (s *Store) SetAdmin(ctx context.Context, id, userID string, admin bool, now
 			WHERE chat_id = ?1 AND user_id = ?2 AND admin_pos IS NULL`, id, userID)
 		return err
 	})
+}
+
+// SetMute implements models.Chats. The mute is a column of the membership row, so it goes
+// with the membership; the chat's updated_at does not move (a mute is the member's own).
+func (s *Store) SetMute(ctx context.Context, id, userID string, until *time.Time) (*models.Chat, error) {
+	if !models.ValidID(id) || !models.ValidID(userID) {
+		return nil, models.ErrNotFound
+	}
+	var out *models.Chat
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+		if err := mustAffect(tx.exec(ctx, `UPDATE chat_members SET muted_until = ? WHERE chat_id = ? AND user_id = ?`,
+			nullMS(until), id, userID)); err != nil {
+			return err
+		}
+		c, err := loadChat(ctx, tx, id)
+		out = c
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -3,14 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/models"
 )
 
-const msgCols = `id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, edited_at, deleted`
+const msgCols = `id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, edited_at, deleted, reactions`
 
 // defaultMessageLimit is the message:list default page size, used when the caller passes
 // no limit.
@@ -22,15 +24,64 @@ func scanMessage(s scanner) (*models.Message, error) {
 		replyTo, clientID sql.NullString
 		created           int64
 		edited            sql.NullInt64
+		reactions         sql.NullString
 	)
-	if err := s.Scan(&m.ID, &m.ChatID, &m.Seq, &m.SenderID, &m.Text, &replyTo, &clientID, &created, &edited, &m.Deleted); err != nil {
+	if err := s.Scan(&m.ID, &m.ChatID, &m.Seq, &m.SenderID, &m.Text, &replyTo, &clientID, &created, &edited, &m.Deleted, &reactions); err != nil {
 		return nil, err
 	}
 	m.ReplyToID = strPtr(replyTo)
 	m.ClientID = strPtr(clientID)
 	m.CreatedAt = fromMS(created)
 	m.EditedAt = timePtr(edited)
+	if reactions.Valid && !m.Deleted {
+		var err error
+		if m.Reactions, err = decodeReactions([]byte(reactions.String)); err != nil {
+			return nil, fmt.Errorf("message %s: %w", m.ID, err)
+		}
+	}
 	return &m, nil
+}
+
+// reactionJSON is how messages.reactions keeps one emoji: [{"emoji","userIds"}, …] in
+// order of first use, NULL when there are none. One column read with the message costs
+// the reads of a message without reactions nothing, and the writer's single connection
+// makes the read-modify-write of React and Unreact atomic.
+type reactionJSON struct {
+	Emoji   string   `json:"emoji"`
+	UserIDs []string `json:"userIds"`
+}
+
+func decodeReactions(raw []byte) ([]models.Reaction, error) {
+	var list []reactionJSON
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("reactions: %w", err)
+	}
+	out := make([]models.Reaction, 0, len(list))
+	for _, r := range list {
+		if len(r.UserIDs) > 0 {
+			out = append(out, models.Reaction{Emoji: r.Emoji, UserIDs: r.UserIDs})
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// encodeReactions is the column value for rs: NULL when there are none.
+func encodeReactions(rs []models.Reaction) (sql.NullString, error) {
+	if len(rs) == 0 {
+		return sql.NullString{}, nil
+	}
+	list := make([]reactionJSON, len(rs))
+	for i, r := range rs {
+		list[i] = reactionJSON{Emoji: r.Emoji, UserIDs: r.UserIDs}
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
 // InsertMessage implements models.Messages. It is the hot path: it goes through the
@@ -199,7 +250,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*mo
 	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
 		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET
 				updated_at = CASE WHEN deleted THEN updated_at ELSE ?1 END,
-				deleted = 1, text = ''
+				deleted = 1, text = '', reactions = NULL
 			WHERE id = ?2 RETURNING `+msgCols, ms(at), id))
 		out = m
 		return err
@@ -216,4 +267,61 @@ func (s *Store) CountUnread(ctx context.Context, chatID, userID string, afterSeq
 	err := s.reads.queryRow(ctx, `SELECT count(*) FROM messages
 		WHERE chat_id = ? AND seq > ? AND sender_id <> ? AND deleted = 0`, chatID, afterSeq, userID).Scan(&n)
 	return n, dbErr(err)
+}
+
+// React implements models.Messages: read the message's reactions, change them, write them
+// back, all in one job of the single writer, so concurrent reactions (on any number of
+// goroutines) apply one after another and none is lost.
+func (s *Store) React(ctx context.Context, id, userID, emoji string) (*models.Message, bool, error) {
+	return s.changeReactions(ctx, id, func(rs []models.Reaction) ([]models.Reaction, bool, error) {
+		return models.AddReaction(rs, userID, emoji)
+	})
+}
+
+// Unreact implements models.Messages (see React).
+func (s *Store) Unreact(ctx context.Context, id, userID, emoji string) (*models.Message, bool, error) {
+	return s.changeReactions(ctx, id, func(rs []models.Reaction) ([]models.Reaction, bool, error) {
+		out, changed := models.RemoveReaction(rs, userID, emoji)
+		return out, changed, nil
+	})
+}
+
+func (s *Store) changeReactions(ctx context.Context, id string,
+	change func([]models.Reaction) ([]models.Reaction, bool, error)) (*models.Message, bool, error) {
+	if !models.ValidID(id) {
+		return nil, false, models.ErrNotFound
+	}
+	var (
+		out     *models.Message
+		changed bool
+	)
+	// One statement changes the database (the UPDATE), so the job needs no savepoint.
+	err := s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
+		m, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if m.Deleted {
+			return models.ErrNotFound
+		}
+		next, ch, err := change(m.Reactions)
+		if err != nil || !ch {
+			out = m
+			return err
+		}
+		col, err := encodeReactions(next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE messages SET reactions = ? WHERE id = ?`, col, id); err != nil {
+			return err
+		}
+		m.Reactions = next
+		out, changed = m, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, dbErr(err)
+	}
+	return out, changed, nil
 }

@@ -9,10 +9,11 @@ import (
 // schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
 // the schema changes; the statements below stay idempotent so a half-applied version is
 // finished by the next open.
-const schemaVersion = 2
+const schemaVersion = 3
 
-// schema is version 2 (version 1 plus the messages_seq trigger). Ids are 24-hex TEXT;
-// times are INTEGER Unix milliseconds.
+// schema is version 3: version 1, plus the messages_seq trigger (2), plus
+// messages.reactions and chat_members.muted_until (3, added to older files by
+// addedColumns). Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,
@@ -49,6 +50,7 @@ var schema = []string{
 		user_id   TEXT NOT NULL,
 		position  INTEGER NOT NULL,
 		admin_pos INTEGER,
+		muted_until INTEGER, -- NULL: not muted (v3)
 		PRIMARY KEY (chat_id, user_id)
 	) WITHOUT ROWID`,
 	`CREATE INDEX IF NOT EXISTS chat_members_user ON chat_members (user_id, chat_id)`,
@@ -64,7 +66,8 @@ var schema = []string{
 		created_at  INTEGER NOT NULL,
 		updated_at  INTEGER NOT NULL,
 		edited_at   INTEGER,
-		deleted     INTEGER NOT NULL DEFAULT 0
+		deleted     INTEGER NOT NULL DEFAULT 0,
+		reactions   TEXT -- NULL: none; else JSON [{"emoji","userIds"}] in order of first use (v3)
 	)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS messages_chat_seq ON messages (chat_id, seq)`,
 	// Idempotent sends: one message per (sender, chat, clientId) when clientId is given.
@@ -131,6 +134,14 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at)`,
 }
 
+// addedColumns are the columns later versions added to tables of earlier ones. CREATE
+// TABLE above already has them for a new file; an older file gets them by ALTER TABLE,
+// which (unlike the statements above) is not idempotent, so each is added only if missing.
+var addedColumns = []struct{ table, column, decl string }{
+	{"chat_members", "muted_until", "INTEGER"},
+	{"messages", "reactions", "TEXT"},
+}
+
 // migrate brings the database to schemaVersion in one transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
 	var v int
@@ -151,6 +162,18 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	for _, stmt := range schema {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in %.60q", err, stmt)
+		}
+	}
+	for _, c := range addedColumns {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+			return fmt.Errorf("%w reading the columns of %s", err, c.table)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
+			return fmt.Errorf("%w adding %s.%s", err, c.table, c.column)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {

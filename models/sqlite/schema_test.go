@@ -57,3 +57,73 @@ func TestOpenMigratesVersion1(t *testing.T) {
 		t.Fatalf("chat after the inserts: %+v %v", c, err)
 	}
 }
+
+// A database written by a version 2 server (no messages.reactions, no
+// chat_members.muted_until) gets both columns at open; its messages and memberships read
+// as before, and reactions and mutes then work on them.
+func TestOpenMigratesVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := models.NewID(), models.NewID()
+	g := mkGroup(t, s, time.Now(), a, b)
+	old, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "from v2", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The v2 tables, as a v2 server created them (SQLite ≥ 3.35 drops columns).
+	for _, q := range []string{
+		"ALTER TABLE messages DROP COLUMN reactions",
+		"ALTER TABLE chat_members DROP COLUMN muted_until",
+		"PRAGMA user_version = 2",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 3 {
+		t.Fatalf("user_version %d (%v), want 3", v, err)
+	}
+	m, err := s.MessageByID(ctx, old.ID)
+	if err != nil || m.Text != "from v2" || len(m.Reactions) != 0 {
+		t.Fatalf("v2 message after the migration: %+v %v", m, err)
+	}
+	if m, _, err = s.React(ctx, old.ID, b, "👍"); err != nil || len(m.Reactions) != 1 || m.Reactions[0].UserIDs[0] != b {
+		t.Fatalf("React on a v2 message: %+v %v", m, err)
+	}
+	until := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
+	c, err := s.SetMute(ctx, g.ID, b, &until)
+	if err != nil || !c.MutedUntil[b].Equal(until) || len(c.Participants) != 2 {
+		t.Fatalf("SetMute on a v2 membership: %+v %v", c, err)
+	}
+	// Opening again finds version 3 and changes nothing.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if m, err := s.MessageByID(ctx, old.ID); err != nil || len(m.Reactions) != 1 {
+		t.Fatalf("reactions after a reopen: %+v %v", m, err)
+	}
+}

@@ -33,6 +33,7 @@ func checkMessage(t *testing.T, what string, got, want *models.Message) {
 	sameTime(t, what+".CreatedAt", got.CreatedAt, want.CreatedAt)
 	sameTimePtr(t, what+".EditedAt", got.EditedAt, want.EditedAt)
 	equal(t, what+".Deleted", got.Deleted, want.Deleted)
+	sameReactions(t, what+".Reactions", got.Reactions, want.Reactions)
 }
 
 // insert stores m and returns what the store answered.
