@@ -246,6 +246,12 @@ export interface ChatParticipantsRemovePayload {
   userId: string;
 }
 
+export interface ChatMutePayload {
+  chatId: string;
+  /** ISO-8601 time in the future; absent or null mutes until chat:unmute. */
+  until?: string | null;
+}
+
 export interface ChatAdminSetPayload {
   chatId: string;
   userId: string;
@@ -279,6 +285,12 @@ export interface MessageIdPayload {
 export interface MessageEditPayload {
   messageId: string;
   text: string;
+}
+
+export interface MessageReactPayload {
+  messageId: string;
+  /** One emoji (a single grapheme cluster) or a `:shortcode:`; see Reaction. */
+  emoji: string;
 }
 
 export interface MessageReadPayload {
@@ -407,6 +419,9 @@ export interface ClientToServerEvents {
   "chat:admin:set": (payload: ChatAdminSetPayload, ack: (res: Ack<{ chat: Chat }>) => void) => void;
   /** Groups only. */
   "chat:leave": (payload: ChatIdPayload, ack: (res: Ack) => void) => void;
+  /** Your own mute: no message notifications from this chat while it lasts. */
+  "chat:mute": (payload: ChatMutePayload, ack: (res: Ack<{ chat: Chat }>) => void) => void;
+  "chat:unmute": (payload: ChatIdPayload, ack: (res: Ack<{ chat: Chat }>) => void) => void;
 
   // Messages
   "message:new": (payload: MessageNewPayload, ack: (res: Ack<{ message: Message }>) => void) => void;
@@ -417,6 +432,10 @@ export interface ClientToServerEvents {
   "message:delete": (payload: MessageIdPayload, ack: (res: Ack<MessageDeleteResult>) => void) => void;
   /** Read marks only move forward. */
   "message:read": (payload: MessageReadPayload, ack: (res: Ack<MessageReadResult>) => void) => void;
+  /** Any member; once per emoji (again is a no-op success); at most 20 distinct emoji per message. */
+  "message:react": (payload: MessageReactPayload, ack: (res: Ack<{ message: Message }>) => void) => void;
+  /** Takes back your own reaction (none to take back is a no-op success). */
+  "message:unreact": (payload: MessageReactPayload, ack: (res: Ack<{ message: Message }>) => void) => void;
   /** Catch up after a reconnect. */
   sync: (payload: SyncPayload, ack: (res: Ack<SyncResult>) => void) => void;
 
@@ -452,9 +471,12 @@ export interface ServerToClientEvents {
   "message:updated": (payload: { message: Message }) => void;
   "message:deleted": (payload: { chatId: string; messageId: string }) => void;
   "message:read": (payload: { chatId: string; userId: string; readSeq: number }) => void;
+  /** The message's reactions after a message:react or message:unreact that changed them. */
+  "message:reaction": (payload: { chatId: string; messageId: string; reactions: Reaction[] }) => void;
 
   /** Created, or you were added. */
   "chat:new": (payload: { chat: Chat }) => void;
+  /** Also to your other sockets after chat:mute / chat:unmute. */
   "chat:updated": (payload: { chat: Chat }) => void;
   /** You were removed or left. */
   "chat:removed": (payload: { chatId: string }) => void;

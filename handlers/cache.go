@@ -140,9 +140,9 @@ func (h *Handlers) invalidate(kind, key string) {
 	}
 }
 
-// cachedChat returns the chat from the cache or the store. Only membership and the
-// chat's type and participants may be read from it: LastSeq and LastActivity move with
-// every message and are not kept current here.
+// cachedChat returns the chat from the cache or the store. Only membership, the chat's
+// type and participants, and members' mutes (chat:mute drops the entry) may be read from
+// it: LastSeq and LastActivity move with every message and are not kept current here.
 func (h *Handlers) cachedChat(ctx context.Context, chatID string) (*models.Chat, error) {
 	now := time.Now()
 	if c, ok := get(h.cache, h.cache.chats, chatID, now); ok {
