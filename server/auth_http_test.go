@@ -157,3 +157,52 @@ func TestHTTPMetricsOffThePublicPortWithMetricsAddr(t *testing.T) {
 		t.Fatalf("MetricsHandler: %.300s", m)
 	}
 }
+
+// With every hashing slot taken and no queue, register and login (known or unknown
+// handle alike) answer 503 UNAVAILABLE with Retry-After at once, and nothing is counted
+// against the client: once a slot is free the same requests succeed.
+func TestHTTPBusyHashingIs503WithRetryAfter(t *testing.T) {
+	srv := handlerNode(t, func(c *config.Config) { c.Auth.HashConcurrency, c.Auth.HashQueue, c.Auth.RegisterBurst = 1, 0, 1 })
+	h := srv.http.Handler
+	if a := call(t, h, http.MethodPost, "/auth/register", "application/json", reg("owner")); a.status != http.StatusCreated {
+		t.Fatalf("register: %d %v", a.status, a.json)
+	}
+	if _, err := srv.hashes.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"handle":"owner","password":"longenough"}`, `{"handle":"nobody","password":"longenough"}`} {
+		start := time.Now()
+		a := call(t, h, http.MethodPost, "/auth/login", "application/json", body)
+		if a.status != http.StatusServiceUnavailable || a.json["code"] != "UNAVAILABLE" || a.header.Get("Retry-After") != "1" {
+			t.Fatalf("login %s while hashing is busy: %d %v Retry-After %q", body, a.status, a.json, a.header.Get("Retry-After"))
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("the 503 took %v", d)
+		}
+	}
+	// A registration from another address (127.0.0.1's one registration went to "owner").
+	r := httptest.NewRequest(http.MethodPost, "/auth/register", strings.NewReader(reg("second")))
+	r.RemoteAddr, r.Header["Content-Type"] = "192.0.2.1:4000", []string{"application/json"}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("register while busy: %d %s", w.Code, w.Body)
+	}
+	if m := scrape(t, srv); !strings.Contains(m, "\nparley_auth_hash_refused_total 3\n") {
+		t.Errorf("want parley_auth_hash_refused_total 3 in:\n%.3000s", m)
+	}
+	srv.hashes.Release()
+	if a := call(t, h, http.MethodPost, "/auth/login", "application/json", `{"handle":"owner","password":"longenough"}`); a.status != http.StatusOK {
+		t.Fatalf("login once a slot is free: %d %v", a.status, a.json)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/auth/register", strings.NewReader(reg("second")))
+	r.RemoteAddr, r.Header["Content-Type"] = "192.0.2.1:4000", []string{"application/json"}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("the 503 spent the address's registration: %d %s", w.Code, w.Body)
+	}
+	if a := call(t, h, http.MethodPost, "/auth/register", "application/json", reg("third")); a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
+		t.Fatalf("a second registration from 127.0.0.1 with a burst of 1: %d %v", a.status, a.json)
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,7 +74,18 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, utils.Invalid("password", "must be 8 to 256 characters"))
 		return
 	}
-	hash, err := utils.HashPassword(in.Password)
+	// Counted before the hash: a taken handle (409) costs a hash too.
+	refused, undo := s.logins.register(limitKey(s.addrs.of(r)), time.Now())
+	if refused > 0 {
+		s.rateLimited(w, refused, limitRegister, "too many registrations from this address, retry later")
+		return
+	}
+	var hash string
+	var err error
+	if !s.withHashSlot(w, r, func() { hash, err = utils.HashPassword(in.Password) }) {
+		undo()
+		return
+	}
 	if err != nil {
 		s.httpFailure(w, err)
 		return
@@ -90,6 +103,15 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	s.writeSession(w, http.StatusCreated, u)
 }
 
+var loginRefusals = map[string]string{
+	limitAddress: "too many failed logins from this address, retry later",
+	limitPair:    "too many failed logins for this handle from this address, retry later",
+	limitHandle:  "too many failed logins for this handle, retry later",
+}
+
+// handleLogin checks a password. Every step depends only on the handle string and the
+// client address, never on whether the handle exists: a wrong handle and a wrong password
+// get the same status, body and time (the same hash work in the same slots).
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Handle   string `json:"handle"`
@@ -102,31 +124,68 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, utils.Invalid("handle", "handle and password are required"))
 		return
 	}
-	handle, now := strings.ToLower(in.Handle), time.Now()
-	if wait := s.logins.wait(handle, now); wait > 0 {
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": utils.CodeRateLimited,
-			"error": "too many failed logins for this handle, retry later", "retryAfterMs": wait.Milliseconds() + 1})
+	handle := strings.ToLower(in.Handle)
+	attempt, v := s.logins.begin(limitKey(s.addrs.of(r)), handle, time.Now())
+	if v.refused > 0 {
+		s.rateLimited(w, v.refused, v.limit, loginRefusals[v.limit])
 		return
 	}
+	if v.slow {
+		s.metrics.auth.slowed.Inc()
+		if !sleepCtx(r.Context(), handleUnderAttackDelay) {
+			attempt.giveBack(time.Now())
+			return // the client went away
+		}
+	}
+	// The store is asked outside the hashing slot: a slow store must not hold one.
 	u, err := s.store.UserByHandle(r.Context(), handle)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		attempt.giveBack(time.Now())
 		s.httpFailure(w, err)
 		return
 	}
-	if u == nil || u.PasswordHash == "" {
-		// Same work and same answer as a wrong password: the response says nothing about
-		// which handles exist.
-		utils.DummyPasswordCheck(in.Password)
-		s.logins.failed(handle, now)
+	ok := false
+	if !s.withHashSlot(w, r, func() {
+		if u == nil || u.PasswordHash == "" {
+			utils.DummyPasswordCheck(in.Password)
+		} else {
+			ok = utils.CheckPassword(u.PasswordHash, in.Password)
+		}
+	}) {
+		attempt.giveBack(time.Now())
+		return
+	}
+	if !ok {
+		// The tokens the attempt took stay taken: this is the failure the limits count.
 		writeError(w, http.StatusUnauthorized, utils.Errorf(utils.CodeUnauthorized, "wrong handle or password"))
 		return
 	}
-	if !utils.CheckPassword(u.PasswordHash, in.Password) {
-		s.logins.failed(handle, now)
-		writeError(w, http.StatusUnauthorized, utils.Errorf(utils.CodeUnauthorized, "wrong handle or password"))
-		return
-	}
+	attempt.giveBack(time.Now())
 	s.writeSession(w, http.StatusOK, u)
+}
+
+// rateLimited answers 429 RATE_LIMITED with retryAfterMs and a Retry-After header.
+func (s *Server) rateLimited(w http.ResponseWriter, wait time.Duration, limit, msg string) {
+	s.metrics.auth.limited.WithLabelValues(limit).Inc()
+	setRetryAfter(w, wait)
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": utils.CodeRateLimited,
+		"error": msg, "retryAfterMs": wait.Milliseconds() + 1})
+}
+
+// setRetryAfter sets Retry-After in whole seconds, rounded up (at least 1).
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(wait.Seconds()))), 10))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (s *Server) writeSession(w http.ResponseWriter, status int, u *models.User) {

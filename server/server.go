@@ -41,7 +41,9 @@ type Server struct {
 	local           *localSockets
 	deliveries      *deliveries
 	logins          *loginGuard
-	limits          *eventLimits // per-user token buckets by event class
+	limits          *eventLimits     // per-user token buckets by event class
+	hashes          *utils.Semaphore // password-hashing slots (hash_slots.go)
+	addrs           clientAddrs      // who a request comes from (TRUST_PROXY)
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -63,7 +65,9 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		presence:     utils.NewPresence(cfg.PresenceGrace),
 		local:        newLocalSockets(),
 		deliveries:   newDeliveries(),
-		logins:       newLoginGuard(),
+		logins:       newLoginGuard(cfg.Auth),
+		hashes:       utils.NewSemaphore(cfg.Auth.HashConcurrency, cfg.Auth.HashQueue, hashMaxWait),
+		addrs:        clientAddrs{trusted: cfg.Auth.TrustProxy},
 		eventsByName: map[string]handlers.Event{},
 		limits:       newEventLimits(cfg.Events),
 	}

@@ -123,7 +123,7 @@ function assertUserRef(r, what) {
 
 /** PROTOCOL.md `Message`. */
 export function assertMessage(m, what = 'Message') {
-  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted'], what);
+  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted', 'reactions'], what);
   assert.equal(typeof m.id, 'string', `${what}.id`);
   assert.equal(typeof m.chatId, 'string', `${what}.chatId`);
   assert.ok(Number.isInteger(m.seq) && m.seq >= 1, `${what}.seq must be a positive integer: ${short(m.seq)}`);
@@ -141,12 +141,18 @@ export function assertMessage(m, what = 'Message') {
   assertIsoOrNull(m.editedAt, `${what}.editedAt`);
   assert.equal(typeof m.deleted, 'boolean', `${what}.deleted`);
   if (m.deleted) assert.equal(m.text, '', `${what}: a deleted message has text ""`);
+  assert.ok(Array.isArray(m.reactions), `${what}.reactions must be an array: ${short(m.reactions)}`);
+  for (const r of m.reactions) {
+    hasKeys(r, ['emoji', 'count', 'userIds'], `${what}.reactions[]`);
+    assert.ok(Array.isArray(r.userIds) && r.count === r.userIds.length && r.count > 0, `${what}.reactions[]: ${short(r)}`);
+  }
+  if (m.deleted) assert.deepEqual(m.reactions, [], `${what}: a deleted message has no reactions`);
 }
 
 /** PROTOCOL.md `Chat`. */
 export function assertChat(c, what = 'Chat') {
   hasKeys(c, ['id', 'type', 'name', 'participants', 'admins', 'createdBy', 'createdAt', 'lastActivity',
-    'lastSeq', 'lastMessage', 'unreadCount', 'readSeq'], what);
+    'lastSeq', 'lastMessage', 'unreadCount', 'readSeq', 'mutedUntil'], what);
   assert.equal(typeof c.id, 'string', `${what}.id`);
   assert.ok(c.type === 'direct' || c.type === 'group', `${what}.type: ${c.type}`);
   assert.ok(c.name === null || typeof c.name === 'string', `${what}.name`);
@@ -161,6 +167,7 @@ export function assertChat(c, what = 'Chat') {
   if (c.lastMessage !== null) assertMessage(c.lastMessage, `${what}.lastMessage`);
   assert.ok(Number.isInteger(c.unreadCount) && c.unreadCount >= 0, `${what}.unreadCount: ${short(c.unreadCount)}`);
   assert.ok(Number.isInteger(c.readSeq) && c.readSeq >= 0, `${what}.readSeq: ${short(c.readSeq)}`);
+  assertIsoOrNull(c.mutedUntil, `${what}.mutedUntil`);
 }
 
 export const ids = (list) => list.map((x) => x.id);
