@@ -63,6 +63,9 @@ export class ParleyServer {
       env.PORT = String(this.port);
       env.HOST = '127.0.0.1';
       env.LOG_LEVEL = 'warn';
+      // Every test registers its users from 127.0.0.1: lift the per-address registration
+      // limit (auth-limits.test.js sets it back to test it).
+      env.AUTH_REGISTER_BURST = '1000000';
       if (mongoMode) {
         env.MONGODB_URI = MONGO_URI;
         env.MONGODB_DB = this.mongoDb;
