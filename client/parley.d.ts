@@ -544,8 +544,15 @@ export interface AuthResponse {
   user: User;
 }
 
-/** Every HTTP error body. */
+/**
+ * Every HTTP error body: 400, 401, 403 (a foreign Origin), 404, 409, 413, 415 (not
+ * application/json), 429, 503 (storage down, or every password-hashing slot busy).
+ */
 export interface HttpError {
   error: string;
   code: ErrorCode;
+  /** With VALIDATION_ERROR (415: path "content-type"). */
+  issues?: ValidationIssue[];
+  /** With 429 RATE_LIMITED and a busy 503 UNAVAILABLE, beside a Retry-After header. */
+  retryAfterMs?: number;
 }
