@@ -103,10 +103,16 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	s.writeSession(w, http.StatusCreated, u)
 }
 
-var loginRefusals = map[string]string{
-	limitAddress: "too many failed logins from this address, retry later",
-	limitPair:    "too many failed logins for this handle from this address, retry later",
-	limitHandle:  "too many failed logins for this handle, retry later",
+// loginRefusal is the 429 message for the limit that refused a login.
+func loginRefusal(limit string) string {
+	switch limit {
+	case limitAddress:
+		return "too many failed logins from this address, retry later"
+	case limitPair:
+		return "too many failed logins for this handle from this address, retry later"
+	default:
+		return "too many failed logins for this handle, retry later"
+	}
 }
 
 // handleLogin checks a password. Every step depends only on the handle string and the
@@ -127,7 +133,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	handle := strings.ToLower(in.Handle)
 	attempt, v := s.logins.begin(limitKey(s.addrs.of(r)), handle, time.Now())
 	if v.refused > 0 {
-		s.rateLimited(w, v.refused, v.limit, loginRefusals[v.limit])
+		s.rateLimited(w, v.refused, v.limit, loginRefusal(v.limit))
 		return
 	}
 	if v.slow {
