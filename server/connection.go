@@ -41,6 +41,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 		connectedAt: time.Now(),
 	}
 	sock.SetData(sess)
+	s.liveSockets.Add(1)
 	sock.Join(append([]string{userRoom(id.userID)}, id.rooms...)...)
 	s.local.add(id.userID, sock)
 	sess.expiry = newExpiryTimer(func() {
@@ -60,6 +61,9 @@ func (s *Server) onDisconnect(sock *socketio.Socket, _ string) {
 	if !ok {
 		return
 	}
+	// Counted down only once everything below has run (and started its background work):
+	// a shutdown waits for it.
+	defer s.liveSockets.Add(-1)
 	userID := sess.caller.UserID
 	s.local.remove(userID, sock)
 	sess.expiry.stop()

@@ -23,7 +23,7 @@ func (s *Server) dispatch(sess *session, ev handlers.Event, e *socketio.Event) {
 	defer func() {
 		s.metrics.observe(ev.Name, code, time.Since(start))
 	}()
-	if !s.inflight.enter() {
+	if e.Late() || !s.inflight.enter() {
 		code = utils.CodeUnavailable
 		ackWith(e, errorAck(&utils.AppError{Code: utils.CodeUnavailable, Message: "server is shutting down, retry on another node"}))
 		return

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -48,6 +49,9 @@ type Server struct {
 	handlers        *handlers.Handlers
 	cluster         *cluster
 	background      sync.WaitGroup
+	tasks           sync.WaitGroup // goBackground's work, waited for at shutdown
+	draining        atomic.Bool    // Shutdown has begun (shutdown.go)
+	liveSockets     atomic.Int64   // connected sockets whose disconnect has not been handled
 	backgroundMu    sync.Mutex
 	backgroundDone  bool
 	eventsByName    map[string]handlers.Event
@@ -151,7 +155,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		s.eventsByName[ev.Name] = ev
 	}
 	s.http = &http.Server{
-		Handler:           s.routes(s.io),
+		Handler:           s.drainGate(s.routes(s.io)),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
@@ -171,9 +175,9 @@ func (s *Server) goBackground(fn func(ctx context.Context)) {
 	if s.backgroundDone {
 		return // shutting down: the work would be cut short anyway
 	}
-	s.background.Add(1)
+	s.tasks.Add(1)
 	go func() {
-		defer s.background.Done()
+		defer s.tasks.Done()
 		ctx, cancel := context.WithTimeout(s.baseCtx, eventTimeout)
 		defer cancel()
 		fn(ctx)
@@ -209,38 +213,5 @@ func (s *Server) Serve(l net.Listener) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
-	return err
-}
-
-// Shutdown stops accepting connections, lets in-flight events finish their writes and
-// acks, then closes every socket. The store is closed by the caller afterwards.
-func (s *Server) Shutdown(ctx context.Context) error {
-	// Close the listeners at once (http.Server.Shutdown does that first, then waits for
-	// open requests), while established sockets stay up for their in-flight events.
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- s.http.Shutdown(ctx) }()
-	drained := make(chan struct{})
-	go func() {
-		s.inflight.drain()
-		close(drained)
-	}()
-	select {
-	case <-drained:
-	case <-ctx.Done():
-		s.log.Warn().Msg("shutdown: in-flight events did not finish in time")
-	}
-	// Closing the sockets also ends the long-polling requests http.Shutdown waits for.
-	s.io.Close()
-	err := <-httpDone
-	s.typing.Close()
-	s.presence.Close()
-	s.backgroundMu.Lock()
-	s.backgroundDone = true
-	s.backgroundMu.Unlock()
-	if s.cluster != nil {
-		s.cluster.close() // cancels the cluster's goroutines, which background counts
-	}
-	s.cancelBase()
-	s.background.Wait()
 	return err
 }

@@ -25,6 +25,9 @@ type Presence struct {
 	local  map[string]int
 	timers map[string]*graceState
 	remote map[string]map[string]bool // userID → nodeID → connected (false: in grace there)
+	// ending counts graces whose end is being announced (callbacks running): they still
+	// count in Graces, so a shutdown waiting for graces also waits for what they start.
+	ending int
 
 	// Announce tells the other nodes about a local state change (nil on a single node).
 	Announce func(userID string, state int)
@@ -99,9 +102,15 @@ func (p *Presence) graceOver(userID string, g *graceState) {
 		return // a socket came back, or a newer grace replaced this one
 	}
 	delete(p.timers, userID)
+	p.ending++
 	offline := len(p.remote[userID]) == 0
 	announce, onOffline := p.Announce, p.OnOffline
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.ending--
+		p.mu.Unlock()
+	}()
 	if announce != nil {
 		announce(userID, PresenceGone)
 	}
@@ -187,6 +196,30 @@ func (p *Presence) Connected(userID string) bool {
 		}
 	}
 	return false
+}
+
+// Graces is the number of users whose grace is running here or whose end is being
+// announced.
+func (p *Presence) Graces() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.timers) + p.ending
+}
+
+// EndGraces ends every running grace now, as if its time were up: a node going away
+// announces its departed users' ends itself (offline, where no other node holds them)
+// rather than leave them to timers that would never fire.
+func (p *Presence) EndGraces() {
+	p.mu.Lock()
+	pending := make(map[string]*graceState, len(p.timers))
+	for u, g := range p.timers {
+		g.timer.Stop()
+		pending[u] = g
+	}
+	p.mu.Unlock()
+	for u, g := range pending {
+		p.graceOver(u, g)
+	}
 }
 
 // Close stops the grace timers without firing them.

@@ -306,3 +306,25 @@ func TestPresenceConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestPresenceEndGracesAnnouncesDeparturesAtOnce(t *testing.T) {
+	p := NewPresence(time.Hour)
+	defer p.Close()
+	l := watch(p)
+	p.Connect("u")
+	p.Connect("v")
+	p.Remote("node-b", "v", PresenceConnected) // v is also on another node
+	p.Disconnect("u")
+	p.Disconnect("v")
+	if n := p.Graces(); n != 2 {
+		t.Fatalf("Graces() = %d, want 2", n)
+	}
+	p.EndGraces()
+	if n := p.Graces(); n != 0 {
+		t.Fatalf("Graces() after EndGraces = %d", n)
+	}
+	_, offline, _ := l.snapshot()
+	if !eq(offline, []string{"u"}) {
+		t.Fatalf("offline = %v, want [u] (v is on node-b)", offline)
+	}
+}

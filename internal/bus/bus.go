@@ -157,15 +157,10 @@ func (b *Bus) Close(ctx context.Context) {
 	if b.cancel == nil {
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		b.flushQueue(ctx)
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
+	// The publish loop answers a barrier only once the pipelines before it have completed,
+	// so nothing queued so far is cut off by the cancel (a node's last presence
+	// announcements, sent as it shuts down, were).
+	b.flushed(ctx)
 	b.cancel()
 	b.subs.close()
 	b.wg.Wait()

@@ -130,20 +130,3 @@ func (b *Bus) send(batch []op) error {
 	b.published.Add(uint64(n))
 	return nil
 }
-
-// flushQueue sends what is queued, for a clean shutdown.
-func (b *Bus) flushQueue(ctx context.Context) {
-	var batch []op
-	for {
-		select {
-		case o := <-b.queue:
-			batch = append(batch, o)
-			continue
-		default:
-		}
-		break
-	}
-	if len(batch) > 0 && ctx.Err() == nil {
-		_ = b.send(batch)
-	}
-}

@@ -24,6 +24,9 @@ const (
 	errBadRequest       = 3
 	errForbidden        = 4
 	errUnsupported      = 5
+	// Not Node's: a server that is shutting down refuses new sessions with 503, so a
+	// client (and a load balancer) tries another node.
+	errShuttingDown = 6
 )
 
 var errorMessages = [...]string{
@@ -33,6 +36,7 @@ var errorMessages = [...]string{
 	errBadRequest:       "Bad request",
 	errForbidden:        "Forbidden",
 	errUnsupported:      "Unsupported protocol version",
+	errShuttingDown:     "Server shutting down",
 }
 
 // Server accepts Engine.IO sessions. Mount it on the Engine.IO path (for Socket.IO,
@@ -43,6 +47,8 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[string]*Conn
 	closed bool
+	// refusing: new sessions are refused (StopAccepting); open ones carry on.
+	refusing atomic.Bool
 
 	// Packets that are the same for every connection, built once.
 	ping, noop, closePkt, pongProbe *Packet
@@ -132,12 +138,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, errBadHandshake)
 		return
 	}
+	if s.refusing.Load() {
+		refuse(w, errShuttingDown)
+		return
+	}
 	if transport == "websocket" {
 		s.handshakeWebSocket(w, r)
 	} else {
 		s.handshakePolling(w, r)
 	}
 }
+
+// StopAccepting refuses new sessions from now on (503); open sessions carry on until Close.
+func (s *Server) StopAccepting() { s.refusing.Store(true) }
 
 // Close closes every session (a forced server close: queued packets are written first)
 // and stops the flushers (writes left go through writer goroutines).
@@ -228,8 +241,11 @@ func newSessionID() string {
 // refuse answers a request that cannot proceed with Engine.IO's JSON error.
 func refuse(w http.ResponseWriter, code int) {
 	status := http.StatusBadRequest
-	if code == errForbidden {
+	switch code {
+	case errForbidden:
 		status = http.StatusForbidden
+	case errShuttingDown:
+		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -24,6 +24,8 @@ type client struct {
 	// Reassembly of a binary packet (the worker's).
 	binary   *packet
 	binParts [][]byte
+	// late: the message being handled (the worker's) was queued after the drain began.
+	late bool
 
 	mu           sync.Mutex
 	space        sync.Cond // signalled when the queue drains
@@ -46,6 +48,7 @@ type work struct {
 	kind   workKind
 	data   []byte
 	binary bool
+	late   bool // queued after the server began to drain
 	sock   *Socket
 	reason string
 }
@@ -76,7 +79,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 		c.mu.Unlock()
 		return
 	}
-	c.enqueueLocked(work{kind: workMessage, data: data, binary: binary})
+	c.enqueueLocked(work{kind: workMessage, data: data, binary: binary, late: !c.srv.noteEarly()})
 }
 
 // onMessage decodes a message on the worker and acts on the packet once it is whole.
@@ -141,7 +144,7 @@ func (c *client) handle(p packet) {
 		switch p.typ {
 		case packetEvent, packetBinaryEvent:
 			if h := s.ns.h.Event; h != nil {
-				h(s, &Event{Name: p.eventName(), Args: p.args[1:], Attachments: p.attach, sock: s, ackID: p.id})
+				h(s, &Event{Name: p.eventName(), Args: p.args[1:], Attachments: p.attach, sock: s, ackID: p.id, late: c.late})
 			}
 		case packetDisconnect:
 			c.drop(s, "client namespace disconnect")
@@ -200,6 +203,10 @@ func (c *client) run(w *work) {
 	}()
 	switch w.kind {
 	case workMessage:
+		if !w.late {
+			defer c.srv.early.Add(-1)
+		}
+		c.late = w.late
 		c.onMessage(w.data, w.binary)
 	case workDisconnected:
 		if h := w.sock.ns.h.Disconnected; h != nil {
@@ -208,8 +215,14 @@ func (c *client) run(w *work) {
 	}
 }
 
-// connect admits or refuses a socket to a namespace.
+// connect admits or refuses a socket to a namespace. A CONNECT that arrives while the
+// server drains closes the connection instead: the client's manager reconnects (to
+// another node), where a CONNECT_ERROR would end its retries.
 func (c *client) connect(p packet) {
+	if c.late {
+		c.conn.Close()
+		return
+	}
 	c.setConnecting(true)
 	defer c.setConnecting(false)
 	ns := c.srv.Lookup(p.nsp)

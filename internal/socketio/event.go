@@ -13,7 +13,12 @@ type Event struct {
 	sock  *Socket
 	ackID int64
 	acked atomic.Bool
+	late  bool
 }
+
+// Late reports whether the event arrived after the server began to drain (Server.Drain):
+// the application should refuse it (its client will retry elsewhere).
+func (e *Event) Late() bool { return e.late }
 
 // Arg is the raw JSON of argument i, or nil when the client sent fewer.
 func (e *Event) Arg(i int) []byte {

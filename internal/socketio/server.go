@@ -6,10 +6,12 @@
 package socketio
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/internal/engineio"
@@ -44,6 +46,11 @@ type Server struct {
 
 	mu   sync.RWMutex
 	nsps map[string]*Namespace
+
+	// Draining (Drain): early counts the client messages queued before the drain began
+	// and not yet handled; messages queued after it are late (Event.Late).
+	draining atomic.Bool
+	early    atomic.Int64
 }
 
 // NewServer builds a server with no namespaces; add them with Namespace before serving.
@@ -99,6 +106,37 @@ func (s *Server) Lookup(name string) *Namespace {
 
 // ServeHTTP serves the Engine.IO endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// noteEarly counts a client message being queued; false once the drain has begun (the
+// message is late). The count is taken before the flag is read, and Drain sets the flag
+// before it reads the count, so no early message goes uncounted.
+func (s *Server) noteEarly() bool {
+	s.early.Add(1)
+	if s.draining.Load() {
+		s.early.Add(-1)
+		return false
+	}
+	return true
+}
+
+// Drain begins a graceful stop: new Engine.IO sessions are refused (503), messages that
+// arrive from now on reach handlers as late events (Event.Late), and Drain returns once
+// every message received before it was called has been handled — its handler returned,
+// its ack queued — or when ctx ends. Connections stay open: Close them afterwards.
+func (s *Server) Drain(ctx context.Context) error {
+	s.engine.StopAccepting()
+	s.draining.Store(true)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for s.early.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
 
 // Close disconnects every connection (their queued packets are written first).
 func (s *Server) Close() { s.engine.Close() }

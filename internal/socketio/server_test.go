@@ -1,8 +1,10 @@
 package socketio
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,5 +261,65 @@ func TestPanickingHandlerClosesOnlyItsConnection(t *testing.T) {
 	good.Send(`421["ok"]`)
 	if got := good.Next(); got != `431[]` {
 		t.Fatalf("the other connection: %q", got)
+	}
+}
+
+// Drain: events received before it are handled as usual and Drain waits for them; events
+// received after it are late; a CONNECT after it closes the connection; new sessions are
+// refused with 503.
+func TestDrainFinishesEarlyEventsAndMarksLateOnes(t *testing.T) {
+	release := make(chan struct{})
+	srv, url := startTestServer(t, Options{}, func(s *Server) {
+		s.Namespace("/", Handlers{Event: func(_ *Socket, e *Event) {
+			if string(e.Arg(0)) == `"slow"` {
+				<-release
+			}
+			late := "early"
+			if e.Late() {
+				late = "late"
+			}
+			e.Ack([][]byte{[]byte(`"` + late + `"`)}, nil)
+		}})
+	})
+	c := testsvc.DialSIO(t, url)
+	c.Connect("")
+	c.Send(`420["e","slow"]`)
+	c.Send(`421["e","queued"]`)
+	// Both are queued before the drain (the first is running): wait until the worker holds
+	// the first and the second sits in its queue.
+	for srv.early.Load() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- srv.Drain(context.Background()) }()
+	for !srv.draining.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	c.Send(`422["e","after"]`)
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned (%v) while an early event was still running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`430["early"]`, `431["early"]`, `432["late"]`} {
+		if got := c.Next(); got != want {
+			t.Fatalf("ack %d: %q, want %q", i, got, want)
+		}
+	}
+	// A CONNECT to another namespace now closes the connection.
+	c.Send(`40/other,`)
+	c.Closed()
+	// New sessions are refused.
+	res, err := http.Get(strings.Replace(strings.Replace(url, "ws", "http", 1), "transport=websocket", "transport=polling", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("handshake while draining: %d, want 503", res.StatusCode)
 	}
 }
