@@ -50,6 +50,9 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	})
 	sess.expiry.reset(id.expiresAt)
 	s.metrics.sockets.Inc()
+	if s.departures.returned(id.userID, sess.connectedAt) {
+		s.metrics.reconnections.Inc()
+	}
 	s.presence.Connect(id.userID)
 }
 
@@ -71,6 +74,7 @@ func (s *Server) onDisconnect(sock *socketio.Socket, _ string) {
 	if !s.presence.Disconnect(userID) {
 		return
 	}
+	s.departures.left(userID, time.Now())
 	s.typing.StopUser(userID)
 	if !s.presence.Connected(userID) {
 		delivered := s.deliveries.deliveredTo(sess.connectedAt, time.Now().Add(-deliveryWindow))

@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/engineio"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,7 +23,10 @@ type metrics struct {
 	// socketsRefused handshakes refused for MAX_SOCKETS_PER_USER.
 	floodDisconnects prometheus.Counter
 	socketsRefused   prometheus.Counter
-	auth             authMetrics
+	// reconnections counts sockets of users whose last socket here closed within
+	// reconnectWindow.
+	reconnections prometheus.Counter
+	auth          authMetrics
 }
 
 func newMetrics() *metrics {
@@ -47,8 +51,11 @@ func newMetrics() *metrics {
 		socketsRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "parley_sockets_refused_total", Help: "Handshakes refused because the user already had MAX_SOCKETS_PER_USER sockets on this node.",
 		}),
+		reconnections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_reconnections_total", Help: "Sockets of users whose last socket on this node had closed less than 5 minutes before.",
+		}),
 	}
-	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers, m.floodDisconnects, m.socketsRefused,
+	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers, m.floodDisconnects, m.socketsRefused, m.reconnections,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.auth = newAuthMetrics(m.registry)
 	return m
@@ -69,6 +76,32 @@ func (m *metrics) engineMetrics(stats func() engineio.Stats, connections func() 
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "parley_engine_sessions", Help: "Open Engine.IO sessions (connections, before and after joining a namespace).",
 		}, func() float64 { return float64(connections()) }),
+	)
+}
+
+// busMetrics reads the cluster bus's state and counters at each scrape.
+func (m *metrics) busMetrics(stats func() bus.Stats) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_bus_connected", Help: "1 while Redis answers and the bus is subscribed, 0 otherwise.",
+		}, func() float64 {
+			if stats().Connected {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_bus_queue_depth", Help: "Publishes waiting to be sent to Redis (bounded at 10,000).",
+		}, func() float64 { return float64(stats().QueueDepth) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_bus_published_total", Help: "Messages published to Redis.",
+		}, func() float64 { return float64(stats().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_bus_dropped_total", Help: "Publishes dropped: queue full, older than 5 s, or a failed pipeline (never retried).",
+		}, func() float64 { return float64(stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "parley_bus_received_total", Help: "Messages received from Redis.",
+		}, func() float64 { return float64(stats().Received) }),
 	)
 }
 

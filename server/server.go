@@ -43,6 +43,7 @@ type Server struct {
 	deliveries      *deliveries
 	logins          *loginGuard
 	limits          *eventLimits     // per-user token buckets by event class
+	departures      *departures      // for the reconnection metric
 	hashes          *utils.Semaphore // password-hashing slots (hash_slots.go)
 	addrs           clientAddrs      // who a request comes from (TRUST_PROXY)
 	typing          *utils.Typing
@@ -74,6 +75,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		addrs:        clientAddrs{trusted: cfg.Auth.TrustProxy},
 		eventsByName: map[string]handlers.Event{},
 		limits:       newEventLimits(cfg.Events),
+		departures:   newDepartures(),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 
@@ -99,6 +101,10 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	})
 	s.metrics.engineMetrics(s.io.EngineStats, s.io.Connections)
 	s.metrics.storeMetrics(store)
+	// Every store call is timed by operation (the group-commit counters above read the
+	// store itself).
+	store = newInstrumentedStore(store, s.metrics.registry)
+	s.store = store
 	s.ns = s.io.Namespace("/", socketio.Handlers{
 		Authorize:    s.authorize,
 		Connected:    s.onConnection,
@@ -130,6 +136,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	s.handlers = h
 	if c := s.cluster; c != nil {
 		c.onInvalidate = h.DropCached
+		s.metrics.busMetrics(c.bus.Stats)
 		// Entries filled before a change of the bus's state may have missed invalidations.
 		c.bus.OnStateChange(func(bool) { h.ResetCache() })
 		c.onResync = func() { s.goBackground(s.resyncRooms) }
