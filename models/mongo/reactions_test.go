@@ -33,10 +33,23 @@ func TestReactionDocumentShape(t *testing.T) {
 	if err := s.messages.FindOne(ctx, byID(mid)).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
+	// Decoded into types, not compared as printed values: the driver decodes embedded
+	// documents of a bson.M as bson.D, which prints as extended JSON.
+	var shape struct {
+		Reactions []struct {
+			Emoji string        `bson:"emoji"`
+			User  bson.ObjectID `bson:"user"`
+		} `bson:"reactions"`
+		ReactionEmoji []string `bson:"reactionEmoji"`
+	}
+	if err := s.messages.FindOne(ctx, byID(mid)).Decode(&shape); err != nil {
+		t.Fatal(err)
+	}
 	u0, _ := oid(ids[0])
 	u1, _ := oid(ids[1])
-	wantReactions := bson.A{bson.M{"emoji": "👍", "user": u0}, bson.M{"emoji": "👍", "user": u1}}
-	if fmt.Sprint(doc["reactions"]) != fmt.Sprint(wantReactions) || fmt.Sprint(doc["reactionEmoji"]) != fmt.Sprint(bson.A{"👍"}) {
+	r := shape.Reactions
+	if len(r) != 2 || r[0].Emoji != "👍" || r[0].User != u0 || r[1].Emoji != "👍" || r[1].User != u1 ||
+		len(shape.ReactionEmoji) != 1 || shape.ReactionEmoji[0] != "👍" {
 		t.Errorf("message document: reactions %v, reactionEmoji %v", doc["reactions"], doc["reactionEmoji"])
 	}
 	for _, f := range []string{"chatId", "sender", "text", "replyTo", "createdAt", "updatedAt"} {
