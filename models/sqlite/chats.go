@@ -220,11 +220,18 @@ func (s *Store) updateChat(ctx context.Context, id string, now time.Time, change
 	if !models.ValidID(id) {
 		return nil, models.ErrNotFound
 	}
-	var out *models.Chat
-	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+	return s.writeChat(ctx, id, func(ctx context.Context, tx *stmtCache) error {
 		if err := mustAffect(tx.exec(ctx, `UPDATE chats SET updated_at = ? WHERE id = ?`, ms(now), id)); err != nil {
 			return err
 		}
+		return change(ctx, tx)
+	})
+}
+
+// writeChat runs change inside one write and returns chat id as that write left it.
+func (s *Store) writeChat(ctx context.Context, id string, change func(ctx context.Context, tx *stmtCache) error) (*models.Chat, error) {
+	var out *models.Chat
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
 		if err := change(ctx, tx); err != nil {
 			return err
 		}
@@ -310,18 +317,8 @@ func (s *Store) SetMute(ctx context.Context, id, userID string, until *time.Time
 	if !models.ValidID(id) || !models.ValidID(userID) {
 		return nil, models.ErrNotFound
 	}
-	var out *models.Chat
-	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
-		if err := mustAffect(tx.exec(ctx, `UPDATE chat_members SET muted_until = ? WHERE chat_id = ? AND user_id = ?`,
-			nullMS(until), id, userID)); err != nil {
-			return err
-		}
-		c, err := loadChat(ctx, tx, id)
-		out = c
-		return err
+	return s.writeChat(ctx, id, func(ctx context.Context, tx *stmtCache) error {
+		return mustAffect(tx.exec(ctx, `UPDATE chat_members SET muted_until = ? WHERE chat_id = ? AND user_id = ?`,
+			nullMS(until), id, userID))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
