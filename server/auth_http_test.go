@@ -5,41 +5,18 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/parley-chat/parley/config"
-	"github.com/parley-chat/parley/models/sqlite"
-	"github.com/parley-chat/parley/utils"
 )
 
 // handlerNode is a Server with a configuration of the test's choosing, driven through its
 // HTTP handler without a listener.
 func handlerNode(t *testing.T, mutate func(*config.Config)) *Server {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.SQLitePath = filepath.Join(t.TempDir(), "parley.db")
-	cfg.JWTSecret = testSecret
-	mutate(&cfg)
-	store, err := sqlite.Open(context.Background(), cfg.SQLitePath, sqlite.Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := utils.NewTokens([]byte(testSecret), "", "", "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(cfg, store, tokens, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, store, _ := newTestServer(t, mutate)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -31,16 +31,17 @@ type testNode struct {
 	closed bool
 }
 
-// startNode builds a server on a real SQLite file and serves it on a free loopback port.
-func startNode(t *testing.T) *testNode {
+// newTestServer builds a server on a real SQLite file of the test's own, with the default
+// configuration changed by mutate.
+func newTestServer(t *testing.T, mutate func(*config.Config)) (*Server, *sqlite.Store, *utils.Tokens) {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Host, cfg.Port = "127.0.0.1", 0
 	cfg.SQLitePath = filepath.Join(t.TempDir(), "parley.db")
 	cfg.JWTSecret = testSecret
+	mutate(&cfg)
 	store, err := sqlite.Open(context.Background(), cfg.SQLitePath, sqlite.Options{Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,13 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, store, tokens
+}
+
+// startNode builds a server on a real SQLite file and serves it on a free loopback port.
+func startNode(t *testing.T) *testNode {
+	t.Helper()
+	srv, store, tokens := newTestServer(t, func(cfg *config.Config) { cfg.Host, cfg.Port = "127.0.0.1", 0 })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
