@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -165,12 +164,10 @@ func (s *Server) ensureUser(ctx context.Context, userID string, claims *utils.To
 	return nil
 }
 
-var handleRe = regexp.MustCompile(`^[a-z0-9_.]{3,32}$`)
-
 func externalHandle(c *utils.TokenClaims, userID string) string {
 	for _, h := range []string{c.Handle, c.PreferredUsername} {
 		h = strings.ToLower(strings.TrimSpace(h))
-		if handleRe.MatchString(h) {
+		if utils.ValidHandle(h) {
 			return h
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +21,6 @@ import (
 
 // maxAuthBody bounds the JSON body of the auth routes.
 const maxAuthBody = 16 << 10
-
-var registerHandleRe = regexp.MustCompile(`^[a-zA-Z0-9_.]{3,32}$`)
 
 // routes builds the HTTP mux: the Socket.IO endpoint, auth, health and metrics.
 func (s *Server) routes(socketHandler http.Handler) http.Handler {
@@ -62,7 +59,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if !s.readJSON(w, r, &in) {
 		return
 	}
-	if !registerHandleRe.MatchString(in.Handle) {
+	if !utils.ValidHandle(in.Handle) {
 		writeError(w, http.StatusBadRequest, utils.Invalid("handle", "must be 3 to 32 of a-z A-Z 0-9 _ ."))
 		return
 	}
