@@ -90,6 +90,8 @@ export interface Chat {
   /** Messages with seq > readSeq that others sent and that are not deleted. */
   unreadCount: number;
   readSeq: number;
+  /** Messages with seq > readSeq that mention you (Message.mentions) and are not deleted. */
+  unreadMentions: number;
   /**
    * The end of your own mute of this chat (chat:mute) while it lasts, else null. A mute
    * without an end reads "9999-12-31T23:59:59.999Z".
@@ -120,6 +122,12 @@ export interface Message {
   deleted: boolean;
   /** In order of first use; [] when there are none (always for a deleted message). */
   reactions: Reaction[];
+  /**
+   * User ids of the chat members the text @mentions (by handle, case-insensitive, resolved
+   * when the message was sent or last edited), in order of first mention, never the
+   * sender; [] when there are none (always for a deleted message).
+   */
+  mentions: string[];
 }
 
 /**

@@ -167,7 +167,7 @@ func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInp
 	if msg.Deleted {
 		return nil, utils.Errorf(utils.CodeConflict, "the message was deleted")
 	}
-	msg, err = h.Store.EditMessage(ctx, msg.ID, in.Text, h.Now())
+	msg, err = h.Store.EditMessage(ctx, msg.ID, in.Text, msg.Mentions, h.Now())
 	if err != nil {
 		return nil, err
 	}

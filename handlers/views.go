@@ -109,11 +109,12 @@ func messageView(m *models.Message, users map[string]*models.User, replies map[s
 	v := models.MessageView{
 		ID: m.ID, ChatID: m.ChatID, Seq: m.Seq, Sender: userRef(users, m.SenderID), Text: m.Text,
 		ClientID: m.ClientID, CreatedAt: models.FormatTime(m.CreatedAt), EditedAt: models.FormatTimePtr(m.EditedAt),
-		Deleted: m.Deleted, Reactions: models.ReactionViews(m.Reactions),
+		Deleted: m.Deleted, Reactions: models.ReactionViews(m.Reactions), Mentions: models.MentionViews(m.Mentions),
 	}
 	if m.Deleted {
 		v.Text = ""
 		v.Reactions = models.ReactionViews(nil)
+		v.Mentions = models.MentionViews(nil)
 	}
 	if m.ReplyToID != nil {
 		if r, ok := replies[*m.ReplyToID]; ok {
@@ -136,7 +137,7 @@ func userRef(users map[string]*models.User, id string) models.UserRef {
 }
 
 // chatViews renders chats for viewer: participants (visible to a chat partner), last
-// message, read mark and unread count.
+// message, read mark, unread count and unread mentions.
 func (h *Handlers) chatViews(ctx context.Context, viewer string, chats []*models.Chat) ([]models.ChatView, error) {
 	if len(chats) == 0 {
 		return []models.ChatView{}, nil
@@ -173,6 +174,22 @@ func (h *Handlers) chatViews(ctx context.Context, viewer string, chats []*models
 	if err != nil {
 		return nil, err
 	}
+	// Mentions are counted only where something is unread, all chats in one store call.
+	var behind map[string]int64
+	for _, c := range chats {
+		if c.LastSeq > reads[c.ID] {
+			if behind == nil {
+				behind = make(map[string]int64, len(chats))
+			}
+			behind[c.ID] = reads[c.ID]
+		}
+	}
+	var mentions map[string]int
+	if len(behind) > 0 {
+		if mentions, err = h.Store.UnreadMentions(ctx, viewer, behind); err != nil {
+			return nil, err
+		}
+	}
 	now := h.Now()
 	out := make([]models.ChatView, len(chats))
 	for i, c := range chats {
@@ -198,7 +215,7 @@ func (h *Handlers) chatViews(ctx context.Context, viewer string, chats []*models
 			CreatedBy: c.CreatedBy, CreatedAt: models.FormatTime(c.CreatedAt),
 			LastActivity: models.FormatTime(c.LastActivity), LastSeq: c.LastSeq,
 			LastMessage: lastByChat[c.ID], UnreadCount: unread, ReadSeq: readSeq,
-			MutedUntil: models.FormatTimePtr(c.MutedFor(viewer, now)),
+			UnreadMentions: mentions[c.ID], MutedUntil: models.FormatTimePtr(c.MutedFor(viewer, now)),
 		}
 	}
 	return out, nil

@@ -76,6 +76,9 @@ type ChatView struct {
 	LastMessage  *MessageView `json:"lastMessage" msgpack:"lastMessage"`
 	UnreadCount  int          `json:"unreadCount" msgpack:"unreadCount"`
 	ReadSeq      int64        `json:"readSeq" msgpack:"readSeq"`
+	// UnreadMentions counts the messages with seq > ReadSeq that mention the viewer and
+	// are not deleted.
+	UnreadMentions int `json:"unreadMentions" msgpack:"unreadMentions"`
 	// MutedUntil is the viewer's own mute: its end while in force, else null.
 	MutedUntil *string `json:"mutedUntil" msgpack:"mutedUntil"`
 }

@@ -20,6 +20,10 @@ type Message struct {
 	// Reactions in order of first use; nil when there are none (and always for a
 	// deleted message).
 	Reactions []Reaction
+	// Mentions are the ids of the members the text @mentions (resolved when the message
+	// was sent or last edited), in order of first mention, each once, never the sender;
+	// nil when there are none (and always for a deleted message).
+	Mentions []string
 }
 
 // Reaction is one emoji on a message and who reacted with it, in the order they did.
@@ -59,6 +63,8 @@ type MessageView struct {
 	Deleted   bool       `json:"deleted" msgpack:"deleted"`
 	// Reactions is never null: [] when there are none.
 	Reactions []ReactionView `json:"reactions" msgpack:"reactions"`
+	// Mentions is never null: [] when there are none.
+	Mentions []string `json:"mentions" msgpack:"mentions"`
 }
 
 // ReactionView is one emoji of a message's reactions (PROTOCOL.md `Message.reactions`).
@@ -71,6 +77,18 @@ type ReactionView struct {
 // noReactions is the shared empty list of a message without reactions: it encodes as []
 // and costs no allocation.
 var noReactions = []ReactionView{}
+
+// noMentions is the shared empty list of a message that mentions nobody: it encodes as []
+// and costs no allocation.
+var noMentions = []string{}
+
+// MentionViews renders mentions for the wire: never nil.
+func MentionViews(ids []string) []string {
+	if len(ids) == 0 {
+		return noMentions
+	}
+	return ids
+}
 
 // ReactionViews renders reactions for the wire.
 func ReactionViews(rs []Reaction) []ReactionView {

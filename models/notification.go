@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // Notification types.
 const (
@@ -8,7 +12,26 @@ const (
 	NotifyFriendRequest  = "friend:request"
 	NotifyFriendAccepted = "friend:accepted"
 	NotifyChatAdded      = "chat:added"
+	NotifyMention        = "mention"
 )
+
+// MentionNotificationID is the id of the mention notification of userID for messageID:
+// the same for every attempt, on every node, so a second attempt to notify a user of one
+// message (an edit that mentions them again, the sweep after a disconnect) is refused by
+// the store as a duplicate (ErrConflict) instead of notifying twice. Like an ObjectId it
+// starts with the 4-byte creation time, here the message's; the other 8 bytes are a hash
+// of the pair. A malformed messageID yields a fresh id.
+func MentionNotificationID(userID, messageID string) string {
+	msg, err := hex.DecodeString(messageID)
+	if err != nil || len(msg) != 12 {
+		return NewID()
+	}
+	sum := sha256.Sum256([]byte("mention\x00" + userID + "\x00" + messageID))
+	var id [12]byte
+	copy(id[:4], msg[:4])
+	copy(id[4:], sum[:8])
+	return hex.EncodeToString(id[:])
+}
 
 // NotificationTTL is how long a notification lives after its creation.
 const NotificationTTL = 30 * 24 * time.Hour

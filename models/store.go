@@ -67,10 +67,10 @@ type Chats interface {
 
 // Messages stores messages; InsertMessage owns the per-chat seq.
 type Messages interface {
-	// InsertMessage assigns m.Seq = chat.LastSeq+1, stores m, and sets the chat's LastSeq
-	// and LastActivity, all in one atomic write. If m.ClientID is set and the same
-	// (SenderID, ChatID, ClientID) exists, it stores nothing and returns the original
-	// with created == false. A missing chat returns ErrNotFound.
+	// InsertMessage assigns m.Seq = chat.LastSeq+1, stores m (with its Mentions), and sets
+	// the chat's LastSeq and LastActivity, all in one atomic write. If m.ClientID is set
+	// and the same (SenderID, ChatID, ClientID) exists, it stores nothing and returns the
+	// original with created == false. A missing chat returns ErrNotFound.
 	InsertMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
 	MessageByID(ctx context.Context, id string) (*Message, error)
 	// MessagesByIDs returns the messages that exist among ids, in no particular order.
@@ -80,8 +80,11 @@ type Messages interface {
 	ListMessages(ctx context.Context, chatID string, q MessageQuery) ([]*Message, bool, error)
 	// LastMessages returns the highest-seq message of each chat that has one.
 	LastMessages(ctx context.Context, chatIDs []string) (map[string]*Message, error)
-	EditMessage(ctx context.Context, id, text string, at time.Time) (*Message, error)
-	// DeleteMessage marks the message deleted and clears its text and reactions (idempotent).
+	// EditMessage replaces the text and the mentions (nil: none) of a message and sets its
+	// EditedAt, in one atomic write. A deleted message is ErrNotFound, like a missing one.
+	EditMessage(ctx context.Context, id, text string, mentions []string, at time.Time) (*Message, error)
+	// DeleteMessage marks the message deleted and clears its text, reactions and mentions
+	// (idempotent).
 	DeleteMessage(ctx context.Context, id string, at time.Time) (*Message, error)
 	// React adds userID's reaction emoji to the message and returns the message as that
 	// write left it; changed is false when the user had reacted with that emoji already
@@ -98,6 +101,10 @@ type Messages interface {
 	// CountUnread counts messages of chatID with seq > afterSeq, not sent by userID and
 	// not deleted.
 	CountUnread(ctx context.Context, chatID, userID string, afterSeq int64) (int, error)
+	// UnreadMentions counts, for each chat id of after, the messages of that chat with seq
+	// > after[chatID] whose Mentions hold userID and that are not deleted (in one query
+	// where the store can). Chats without any are absent from the result.
+	UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error)
 }
 
 // ReadMarks stores how far each member has read each chat.
@@ -136,6 +143,9 @@ type Friends interface {
 
 // Notifications stores notifications for users who were offline.
 type Notifications interface {
+	// CreateNotification inserts n. An n.ID that exists returns ErrConflict and stores
+	// nothing: mention notifications take their id from (user, message)
+	// (MentionNotificationID), so a second one for the same pair is refused.
 	CreateNotification(ctx context.Context, n *Notification) error
 	// UpsertMessageNotification collapses message notifications: if userID has an unread,
 	// unexpired "message" notification for chatID, its data.count grows by one and

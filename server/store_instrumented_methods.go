@@ -40,6 +40,7 @@ const (
 	opReact
 	opUnreact
 	opCountUnread
+	opUnreadMentions
 	opMarkRead
 	opReadSeqs
 	opCreateFriendRequest
@@ -92,6 +93,7 @@ var storeOpNames = [numStoreOps]string{
 	opReact:                      "React",
 	opUnreact:                    "Unreact",
 	opCountUnread:                "CountUnread",
+	opUnreadMentions:             "UnreadMentions",
 	opMarkRead:                   "MarkRead",
 	opReadSeqs:                   "ReadSeqs",
 	opCreateFriendRequest:        "CreateFriendRequest",
@@ -229,9 +231,9 @@ func (s *instrumentedStore) LastMessages(ctx context.Context, chatIDs []string) 
 	return s.inner.LastMessages(ctx, chatIDs)
 }
 
-func (s *instrumentedStore) EditMessage(ctx context.Context, id string, text string, at time.Time) (*models.Message, error) {
+func (s *instrumentedStore) EditMessage(ctx context.Context, id string, text string, mentions []string, at time.Time) (*models.Message, error) {
 	defer s.observe(opEditMessage, time.Now())
-	return s.inner.EditMessage(ctx, id, text, at)
+	return s.inner.EditMessage(ctx, id, text, mentions, at)
 }
 
 func (s *instrumentedStore) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
@@ -252,6 +254,11 @@ func (s *instrumentedStore) Unreact(ctx context.Context, id string, userID strin
 func (s *instrumentedStore) CountUnread(ctx context.Context, chatID string, userID string, afterSeq int64) (int, error) {
 	defer s.observe(opCountUnread, time.Now())
 	return s.inner.CountUnread(ctx, chatID, userID, afterSeq)
+}
+
+func (s *instrumentedStore) UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error) {
+	defer s.observe(opUnreadMentions, time.Now())
+	return s.inner.UnreadMentions(ctx, userID, after)
 }
 
 func (s *instrumentedStore) MarkRead(ctx context.Context, chatID string, userID string, seq int64) (int64, error) {

@@ -152,6 +152,10 @@ type messageDoc struct {
 	// (or if that update never ran) reads skip it and React removes it when it needs room.
 	Reactions     []reactionDoc `bson:"reactions,omitempty"`
 	ReactionEmoji []string      `bson:"reactionEmoji,omitempty"`
+	// Mentions are the mentioned members' ids in order of first mention, absent when
+	// there are none; the multikey index {mentions, chatId, seq} makes a member's unread
+	// mentions of a chat one index range. Deleting a message removes the field.
+	Mentions []bson.ObjectID `bson:"mentions,omitempty"`
 	// Tombstone marks a filler the store wrote into a seq hole (see RepairSeqHoles).
 	Tombstone bool      `bson:"tombstone,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
@@ -178,8 +182,29 @@ func (d *messageDoc) model() *models.Message {
 		m.Text = ""
 	} else {
 		m.Reactions = d.reactions()
+		if len(d.Mentions) > 0 {
+			m.Mentions = hexes(d.Mentions)
+		}
 	}
 	return m
+}
+
+// mentionIDs converts mentioned user ids for a message document: nil when there are
+// none (the field is then left out). A malformed id is an error: mentions are resolved
+// from members, so one would be a bug.
+func mentionIDs(ids []string) ([]bson.ObjectID, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make([]bson.ObjectID, len(ids))
+	for i, s := range ids {
+		id, ok := oid(s)
+		if !ok {
+			return nil, errInvalidID("mentioned user", s)
+		}
+		out[i] = id
+	}
+	return out, nil
 }
 
 // reactionDoc is one user's reaction with one emoji.

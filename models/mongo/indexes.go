@@ -80,6 +80,9 @@ func indexSpecs() []indexSpec {
 			Keys:    k("sender", 1, "chatId", 1, "clientId", 1),
 			Options: unique().SetPartialFilterExpression(bson.D{{Key: "clientId", Value: bson.D{{Key: "$exists", Value: true}}}}),
 		}},
+		// A member's unread mentions of a chat (Chat.unreadMentions): multikey on the
+		// mentioned ids, then the chat and the seq range above the member's read mark.
+		{coll: collMessages, model: mongo.IndexModel{Keys: k("mentions", 1, "chatId", 1, "seq", 1)}},
 		// Inserts not finished yet (the sweep's work list); sparse: only they have it.
 		{coll: collMessages, model: mongo.IndexModel{Keys: k("pendingAt", 1), Options: options.Index().SetSparse(true)}},
 

@@ -106,6 +106,11 @@ func newMessageDoc(m *models.Message, chat bson.ObjectID) (*messageDoc, error) {
 	if m.ClientID != nil {
 		doc.ClientKey = clientKey(doc.Sender, chat, *m.ClientID)
 	}
+	mentions, err := mentionIDs(m.Mentions)
+	if err != nil {
+		return nil, err
+	}
+	doc.Mentions = mentions
 	return doc, nil
 }
 
@@ -455,13 +460,23 @@ func (s *Store) LastMessages(ctx context.Context, chatIDs []string) (map[string]
 
 // updateMessage applies one atomic update to a complete message and returns the result.
 func (s *Store) updateMessage(ctx context.Context, id string, update bson.D) (*models.Message, error) {
+	return s.updateMessageWhere(ctx, id, bson.E{}, update)
+}
+
+// updateMessageWhere is updateMessage for a message that also matches cond (none when
+// cond.Key is empty).
+func (s *Store) updateMessageWhere(ctx context.Context, id string, cond bson.E, update bson.D) (*models.Message, error) {
 	mid, ok := oid(id)
 	if !ok {
 		return nil, models.ErrNotFound
 	}
+	filter := bson.D{{Key: "_id", Value: mid}, notPending()}
+	if cond.Key != "" {
+		filter = append(filter, cond)
+	}
 	var d messageDoc
 	defer s.locks.lock(messageKey(mid))()
-	err := s.messages.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: mid}, notPending()}, update,
+	err := s.messages.FindOneAndUpdate(ctx, filter, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		return nil, mapErr(err)
@@ -469,16 +484,29 @@ func (s *Store) updateMessage(ctx context.Context, id string, update bson.D) (*m
 	return d.model(), nil
 }
 
-// EditMessage implements models.Messages.
-func (s *Store) EditMessage(ctx context.Context, id, text string, at time.Time) (*models.Message, error) {
-	return s.updateMessage(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "text", Value: text}, {Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)}}}})
+// EditMessage implements models.Messages: one update sets the text and the mentions (or
+// removes the field when there are none); a deleted message does not match.
+func (s *Store) EditMessage(ctx context.Context, id, text string, mentions []string, at time.Time) (*models.Message, error) {
+	list, err := mentionIDs(mentions)
+	if err != nil {
+		return nil, err
+	}
+	set := bson.D{{Key: "text", Value: text}, {Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)}}
+	update := bson.D{}
+	if len(list) > 0 {
+		set = append(set, bson.E{Key: "mentions", Value: list})
+	} else {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "mentions", Value: ""}}})
+	}
+	update = append(bson.D{{Key: "$set", Value: set}}, update...)
+	return s.updateMessageWhere(ctx, id, bson.E{Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}, update)
 }
 
 // DeleteMessage implements models.Messages: the message keeps its id and seq.
 func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
 	return s.updateMessage(ctx, id, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "text", Value: ""}, {Key: "updatedAt", Value: ms(at)}}},
-		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}}},
+		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}, {Key: "mentions", Value: ""}}},
 	})
 }
 
@@ -498,4 +526,47 @@ func (s *Store) CountUnread(ctx context.Context, chatID, userID string, afterSeq
 	}
 	n, err := s.messages.CountDocuments(ctx, filter)
 	return int(n), mapErr(err)
+}
+
+// UnreadMentions implements models.Messages: one aggregation whose $or has a branch per
+// chat, {mentions: user, chatId, seq > mark}, each a range of the multikey index {mentions,
+// chatId, seq}; deleted messages hold no mentions.
+func (s *Store) UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error) {
+	out := map[string]int{}
+	uid, ok := oid(userID)
+	if !ok || len(after) == 0 {
+		return out, nil
+	}
+	branches := make(bson.A, 0, len(after))
+	for chatID, seq := range after {
+		if cid, ok := oid(chatID); ok {
+			branches = append(branches, bson.D{
+				{Key: "mentions", Value: uid}, {Key: "chatId", Value: cid},
+				{Key: "seq", Value: bson.D{{Key: "$gt", Value: max(seq, 0)}}}, // > 0 also skips claims' placeholders
+			})
+		}
+	}
+	if len(branches) == 0 {
+		return out, nil
+	}
+	cur, err := s.messages.Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$match", Value: bson.D{{Key: "$or", Value: branches}, {Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}}},
+		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$chatId"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var groups []struct {
+		ChatID bson.ObjectID `bson:"_id"`
+		N      int64         `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return nil, mapErr(err)
+	}
+	for _, g := range groups {
+		if g.N > 0 {
+			out[g.ChatID.Hex()] = int(g.N)
+		}
+	}
+	return out, nil
 }

@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/models"
 )
 
-const msgCols = `id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, edited_at, deleted, reactions`
+const msgCols = `id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, edited_at, deleted, reactions, mentions`
 
 // defaultMessageLimit is the message:list default page size, used when the caller passes
 // no limit.
@@ -25,8 +26,9 @@ func scanMessage(s scanner) (*models.Message, error) {
 		created           int64
 		edited            sql.NullInt64
 		reactions         sql.NullString
+		mentions          sql.NullString
 	)
-	if err := s.Scan(&m.ID, &m.ChatID, &m.Seq, &m.SenderID, &m.Text, &replyTo, &clientID, &created, &edited, &m.Deleted, &reactions); err != nil {
+	if err := s.Scan(&m.ID, &m.ChatID, &m.Seq, &m.SenderID, &m.Text, &replyTo, &clientID, &created, &edited, &m.Deleted, &reactions, &mentions); err != nil {
 		return nil, err
 	}
 	m.ReplyToID = strPtr(replyTo)
@@ -39,7 +41,40 @@ func scanMessage(s scanner) (*models.Message, error) {
 			return nil, fmt.Errorf("message %s: %w", m.ID, err)
 		}
 	}
+	if mentions.Valid && !m.Deleted {
+		if err := json.Unmarshal([]byte(mentions.String), &m.Mentions); err != nil {
+			return nil, fmt.Errorf("message %s: mentions: %w", m.ID, err)
+		}
+		if len(m.Mentions) == 0 {
+			m.Mentions = nil
+		}
+	}
 	return &m, nil
+}
+
+// encodeMentions is the messages.mentions value for ids: NULL (a nil interface, which
+// costs the send of a message without mentions no allocation) when there are none, else
+// the JSON list. The triggers of mentionTriggers copy the list into message_mentions.
+func encodeMentions(ids []string) (any, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// Ids are 24-hex, so the JSON list needs no escaping: built in one allocation.
+	var b strings.Builder
+	b.Grow(len(ids) * 27)
+	for i, id := range ids {
+		if !models.ValidID(id) {
+			return nil, errInvalidID("mentioned user", id)
+		}
+		if i == 0 {
+			b.WriteString(`["`)
+		} else {
+			b.WriteString(`","`)
+		}
+		b.WriteString(id)
+	}
+	b.WriteString(`"]`)
+	return b.String(), nil
 }
 
 // reactionJSON is how messages.reactions keeps one emoji: [{"emoji","userIds"}, …] in
@@ -84,6 +119,22 @@ func encodeReactions(rs []models.Reaction) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
+// insertMessageSQL inserts a message (see InsertMessage); insertMentioningMessageSQL is the
+// same with messages.mentions, so a message without mentions binds exactly what it did
+// before mentions existed.
+const (
+	insertMessageSQL = `INSERT INTO messages
+			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
+			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
+			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+			RETURNING seq`
+	insertMentioningMessageSQL = `INSERT INTO messages
+			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted, mentions)
+			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
+			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+			RETURNING seq`
+)
+
 // InsertMessage implements models.Messages. It is the hot path: it goes through the
 // writer's group commit, so concurrent sends share one transaction, and within it the
 // idempotency check, the seq bump and the insert are one savepoint. A duplicate earlier
@@ -103,22 +154,34 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 	}
 	in.CreatedAt = normTime(in.CreatedAt)
 	in.EditedAt = normTimePtr(in.EditedAt)
+	if len(in.Mentions) == 0 {
+		in.Mentions = nil
+	}
+	mentions, err := encodeMentions(in.Mentions)
+	if err != nil {
+		return nil, false, err
+	}
 	var (
 		out     *models.Message
 		created bool
 	)
-	err := s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
+	err = s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
 		// One statement: seq is the chat's last_seq + 1, the messages_seq trigger moves
-		// the chat's last_seq and last_activity in the same statement, and a repeated
-		// (sender, chat, clientId) inserts nothing. No row back means a duplicate (the
-		// original is read below) or no such chat.
-		err := tx.queryRow(ctx, `INSERT INTO messages
-			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
-			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
-			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING seq`,
-			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
-			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, in.ChatID).Scan(&in.Seq)
+		// the chat's last_seq and last_activity (and messages_mentions_insert fills
+		// message_mentions) in the same statement, and a repeated (sender, chat, clientId)
+		// inserts nothing. No row back means a duplicate (the original is read below) or
+		// no such chat.
+		var row scanner
+		if mentions == nil {
+			row = tx.queryRow(ctx, insertMessageSQL,
+				in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+				ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, in.ChatID)
+		} else {
+			row = tx.queryRow(ctx, insertMentioningMessageSQL,
+				in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+				ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions, in.ChatID)
+		}
+		err := row.Scan(&in.Seq)
 		if err == nil {
 			stored := in
 			out, created = &stored, true
@@ -226,15 +289,20 @@ func (s *Store) LastMessages(ctx context.Context, chatIDs []string) (map[string]
 	return out, nil
 }
 
-// EditMessage implements models.Messages.
-func (s *Store) EditMessage(ctx context.Context, id, text string, at time.Time) (*models.Message, error) {
+// EditMessage implements models.Messages. One statement: the messages_mentions_update
+// trigger replaces the message's rows of message_mentions within it.
+func (s *Store) EditMessage(ctx context.Context, id, text string, mentions []string, at time.Time) (*models.Message, error) {
 	if !models.ValidID(id) {
 		return nil, models.ErrNotFound
 	}
+	col, err := encodeMentions(mentions)
+	if err != nil {
+		return nil, err
+	}
 	var out *models.Message
-	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
-		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET text = ?1, edited_at = ?2, updated_at = ?2
-			WHERE id = ?3 RETURNING `+msgCols, text, ms(at), id))
+	err = s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
+		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET text = ?1, edited_at = ?2, updated_at = ?2, mentions = ?4
+			WHERE id = ?3 AND deleted = 0 RETURNING `+msgCols, text, ms(at), id, col))
 		out = m
 		return err
 	})
@@ -250,7 +318,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*mo
 	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
 		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET
 				updated_at = CASE WHEN deleted THEN updated_at ELSE ?1 END,
-				deleted = 1, text = '', reactions = NULL
+				deleted = 1, text = '', reactions = NULL, mentions = NULL
 			WHERE id = ?2 RETURNING `+msgCols, ms(at), id))
 		out = m
 		return err
@@ -267,6 +335,52 @@ func (s *Store) CountUnread(ctx context.Context, chatID, userID string, afterSeq
 	err := s.reads.queryRow(ctx, `SELECT count(*) FROM messages
 		WHERE chat_id = ? AND seq > ? AND sender_id <> ? AND deleted = 0`, chatID, afterSeq, userID).Scan(&n)
 	return n, dbErr(err)
+}
+
+// unreadMentionsQuery counts, for each {chatId: mark} of the JSON object ?2, the rows of
+// message_mentions of user ?1 in that chat above the mark: one range of the primary key
+// (user, chat, seq > mark) per chat.
+const unreadMentionsQuery = `SELECT j.key, (SELECT count(*) FROM message_mentions m
+		WHERE m.user_id = ?1 AND m.chat_id = j.key AND m.seq > j.value)
+	FROM json_each(?2) j`
+
+// UnreadMentions implements models.Messages in one statement (unreadMentionsQuery).
+func (s *Store) UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error) {
+	out := map[string]int{}
+	if !models.ValidID(userID) || len(after) == 0 {
+		return out, nil
+	}
+	marks := make(map[string]int64, len(after))
+	for id, seq := range after {
+		if models.ValidID(id) {
+			marks[id] = max(seq, 0)
+		}
+	}
+	if len(marks) == 0 {
+		return out, nil
+	}
+	arg, err := json.Marshal(marks)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.reads.query(ctx, unreadMentionsQuery, userID, string(arg))
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			chatID string
+			n      int
+		)
+		if err := rows.Scan(&chatID, &n); err != nil {
+			return nil, dbErr(err)
+		}
+		if n > 0 {
+			out[chatID] = n
+		}
+	}
+	return out, dbErr(rows.Err())
 }
 
 // React implements models.Messages: read the message's reactions, change them, write them

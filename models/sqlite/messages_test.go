@@ -92,11 +92,11 @@ func TestEditDeleteUnread(t *testing.T) {
 	m3 := send(t, s, g.ID, b, "three", at(3))
 	send(t, s, g.ID, b, "four", at(4))
 
-	e, err := s.EditMessage(ctx, m2.ID, "two!", at(5))
+	e, err := s.EditMessage(ctx, m2.ID, "two!", nil, at(5))
 	if err != nil || e.Text != "two!" || e.EditedAt == nil || !e.EditedAt.Equal(at(5)) || e.Seq != 2 {
 		t.Fatalf("EditMessage: %+v %v", e, err)
 	}
-	if _, err := s.EditMessage(ctx, models.NewID(), "x", at(5)); !errors.Is(err, models.ErrNotFound) {
+	if _, err := s.EditMessage(ctx, models.NewID(), "x", nil, at(5)); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("EditMessage missing: %v", err)
 	}
 	for range 2 { // idempotent

@@ -9,11 +9,13 @@ import (
 // schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
 // the schema changes; the statements below stay idempotent so a half-applied version is
 // finished by the next open.
-const schemaVersion = 3
+const schemaVersion = 4
 
-// schema is version 3: version 1, plus the messages_seq trigger (2), plus
+// schema is version 4: version 1, plus the messages_seq trigger (2), plus
 // messages.reactions and chat_members.muted_until (3, added to older files by
-// addedColumns). Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
+// addedColumns), plus messages.mentions (an added column) and the message_mentions table
+// (4), kept by the triggers of mentionTriggers. Ids are 24-hex TEXT; times are INTEGER
+// Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,
@@ -67,7 +69,8 @@ var schema = []string{
 		updated_at  INTEGER NOT NULL,
 		edited_at   INTEGER,
 		deleted     INTEGER NOT NULL DEFAULT 0,
-		reactions   TEXT -- NULL: none; else JSON [{"emoji","userIds"}] in order of first use (v3)
+		reactions   TEXT, -- NULL: none; else JSON [{"emoji","userIds"}] in order of first use (v3)
+		mentions    TEXT  -- NULL: none; else JSON ["userId", …] in order of first mention (v4)
 	)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS messages_chat_seq ON messages (chat_id, seq)`,
 	// Idempotent sends: one message per (sender, chat, clientId) when clientId is given.
@@ -79,6 +82,17 @@ var schema = []string{
 		UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
 		WHERE id = NEW.chat_id;
 	END`,
+
+	// One row per (mentioned user, message), copied from messages.mentions by the
+	// triggers below, so Chat.unreadMentions is a count over one range of the primary key:
+	// (the viewer, the chat, seq > their read mark). A deleted message has no mentions,
+	// hence no rows.
+	`CREATE TABLE IF NOT EXISTS message_mentions (
+		user_id TEXT NOT NULL,
+		chat_id TEXT NOT NULL,
+		seq     INTEGER NOT NULL,
+		PRIMARY KEY (user_id, chat_id, seq)
+	) WITHOUT ROWID`,
 
 	`CREATE TABLE IF NOT EXISTS read_marks (
 		chat_id  TEXT NOT NULL,
@@ -134,12 +148,38 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at)`,
 }
 
+// mentionTriggers keep message_mentions equal to what messages.mentions says, in the
+// statement that changes the column: an insert adds its rows, an update of the column
+// (an edit, a delete, which sets it NULL) replaces them. A message without mentions
+// costs its insert only the WHEN test. They run after addedColumns, which gives an older
+// file the column they read.
+var mentionTriggers = []string{
+	`CREATE TRIGGER IF NOT EXISTS messages_mentions_insert AFTER INSERT ON messages
+	WHEN NEW.mentions IS NOT NULL BEGIN
+		INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
+			SELECT value, NEW.chat_id, NEW.seq FROM json_each(NEW.mentions);
+	END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_mentions_update AFTER UPDATE OF mentions ON messages
+	WHEN OLD.mentions IS NOT NEW.mentions BEGIN
+		DELETE FROM message_mentions WHERE chat_id = OLD.chat_id AND seq = OLD.seq
+			AND user_id IN (SELECT value FROM json_each(OLD.mentions));
+		INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
+			SELECT value, NEW.chat_id, NEW.seq FROM json_each(NEW.mentions);
+	END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_mentions_delete AFTER DELETE ON messages
+	WHEN OLD.mentions IS NOT NULL BEGIN
+		DELETE FROM message_mentions WHERE chat_id = OLD.chat_id AND seq = OLD.seq
+			AND user_id IN (SELECT value FROM json_each(OLD.mentions));
+	END`,
+}
+
 // addedColumns are the columns later versions added to tables of earlier ones. CREATE
 // TABLE above already has them for a new file; an older file gets them by ALTER TABLE,
 // which (unlike the statements above) is not idempotent, so each is added only if missing.
 var addedColumns = []struct{ table, column, decl string }{
 	{"chat_members", "muted_until", "INTEGER"},
 	{"messages", "reactions", "TEXT"},
+	{"messages", "mentions", "TEXT"},
 }
 
 // migrate brings the database to schemaVersion in one transaction.
@@ -174,6 +214,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
 			return fmt.Errorf("%w adding %s.%s", err, c.table, c.column)
+		}
+	}
+	for _, stmt := range mentionTriggers {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w in %.60q", err, stmt)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,11 +83,11 @@ func TestOpenMigratesVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The v2 tables, as a v2 server created them (SQLite ≥ 3.35 drops columns).
-	for _, q := range []string{
+	for _, q := range append(downToVersion3(),
 		"ALTER TABLE messages DROP COLUMN reactions",
 		"ALTER TABLE chat_members DROP COLUMN muted_until",
 		"PRAGMA user_version = 2",
-	} {
+	) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -99,8 +100,8 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	}
 	defer s.Close()
 	var v int
-	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 3 {
-		t.Fatalf("user_version %d (%v), want 3", v, err)
+	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
 	}
 	m, err := s.MessageByID(ctx, old.ID)
 	if err != nil || m.Text != "from v2" || len(m.Reactions) != 0 {
@@ -114,7 +115,7 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	if err != nil || !c.MutedUntil[b].Equal(until) || len(c.Participants) != 2 {
 		t.Fatalf("SetMute on a v2 membership: %+v %v", c, err)
 	}
-	// Opening again finds version 3 and changes nothing.
+	// Opening again finds the current version and changes nothing.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -125,5 +126,111 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	defer s.Close()
 	if m, err := s.MessageByID(ctx, old.ID); err != nil || len(m.Reactions) != 1 {
 		t.Fatalf("reactions after a reopen: %+v %v", m, err)
+	}
+}
+
+// downToVersion3 turns a current file back into what a version 3 server wrote: no
+// messages.mentions, no message_mentions, no triggers keeping it.
+func downToVersion3() []string {
+	return []string{
+		"DROP TRIGGER messages_mentions_insert",
+		"DROP TRIGGER messages_mentions_update",
+		"DROP TRIGGER messages_mentions_delete",
+		"DROP TABLE message_mentions",
+		"ALTER TABLE messages DROP COLUMN mentions",
+		"PRAGMA user_version = 3",
+	}
+}
+
+// A database written by a version 3 server (no messages.mentions, no message_mentions)
+// gets both at open, with the triggers; its messages read with no mentions, and new and
+// edited messages then keep the mention index current.
+func TestOpenMigratesVersion3(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := models.NewID(), models.NewID()
+	g := mkGroup(t, s, time.Now(), a, b)
+	old, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "from v3", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range downToVersion3() {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	var v int
+	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
+	}
+	if m, err := s.MessageByID(ctx, old.ID); err != nil || m.Text != "from v3" || m.Mentions != nil {
+		t.Fatalf("v3 message after the migration: %+v %v", m, err)
+	}
+	m, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "@b", Mentions: []string{b}, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EditMessage(ctx, old.ID, "@b too", []string{b}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.UnreadMentions(ctx, b, map[string]int64{g.ID: 0}); err != nil || n[g.ID] != 2 {
+		t.Fatalf("UnreadMentions after the migration: %v %v, want 2", n, err)
+	}
+	if _, err := s.DeleteMessage(ctx, m.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.UnreadMentions(ctx, b, map[string]int64{g.ID: 0}); err != nil || n[g.ID] != 1 {
+		t.Fatalf("UnreadMentions after a delete: %v %v, want 1", n, err)
+	}
+}
+
+// The unread-mention count reads one range of message_mentions' primary key, not the
+// messages table.
+func TestUnreadMentionsUsesThePrimaryKey(t *testing.T) {
+	s := openTest(t)
+	var plan []string
+	rows, err := s.reads.query(context.Background(), `EXPLAIN QUERY PLAN `+unreadMentionsQuery, models.NewID(), `{"`+models.NewID()+`": 3}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	t.Logf("plan: %q", plan)
+	searches := 0
+	for _, step := range plan {
+		switch {
+		case strings.Contains(step, "SEARCH m USING PRIMARY KEY (user_id=? AND chat_id=? AND seq>?)"):
+			searches++
+		case strings.Contains(step, "SCAN m"), strings.Contains(step, "messages"):
+			t.Errorf("query plan step %q scans", step)
+		}
+	}
+	if searches != 1 {
+		t.Errorf("query plan %q, want one search of the primary key range per chat", plan)
 	}
 }

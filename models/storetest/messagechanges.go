@@ -22,7 +22,7 @@ func testEditMessage(t *testing.T, s models.Store) {
 	chat := newGroup(t, s, ids...)
 	m, _ := insert(t, s, &models.Message{ID: models.NewID(), ChatID: chat.ID, SenderID: ids[0], Text: "typo", ClientID: ptr("e1"), CreatedAt: now()})
 	at := now().Add(time.Minute)
-	got, err := s.EditMessage(ctx, m.ID, "fixed", at)
+	got, err := s.EditMessage(ctx, m.ID, "fixed", nil, at)
 	fatalIf(t, err, "EditMessage")
 	want := *m
 	want.Text, want.EditedAt = "fixed", &at
@@ -32,7 +32,7 @@ func testEditMessage(t *testing.T, s models.Store) {
 	checkMessage(t, "edited message", stored, &want)
 
 	at2 := at.Add(time.Minute)
-	got, err = s.EditMessage(ctx, m.ID, "fixed again", at2)
+	got, err = s.EditMessage(ctx, m.ID, "fixed again", nil, at2)
 	fatalIf(t, err, "EditMessage (second)")
 	want.Text, want.EditedAt = "fixed again", &at2
 	checkMessage(t, "second EditMessage result", got, &want)
@@ -88,7 +88,7 @@ func testMissingMessage(t *testing.T, s models.Store) {
 	for _, id := range append([]string{models.NewID()}, malformedIDs...) {
 		_, err := s.MessageByID(ctx, id)
 		wantErr(t, err, models.ErrNotFound, "MessageByID("+id+")")
-		_, err = s.EditMessage(ctx, id, "x", now())
+		_, err = s.EditMessage(ctx, id, "x", nil, now())
 		wantErr(t, err, models.ErrNotFound, "EditMessage("+id+")")
 		_, err = s.DeleteMessage(ctx, id, now())
 		wantErr(t, err, models.ErrNotFound, "DeleteMessage("+id+")")

@@ -34,6 +34,7 @@ func checkMessage(t *testing.T, what string, got, want *models.Message) {
 	sameTimePtr(t, what+".EditedAt", got.EditedAt, want.EditedAt)
 	equal(t, what+".Deleted", got.Deleted, want.Deleted)
 	sameReactions(t, what+".Reactions", got.Reactions, want.Reactions)
+	sameOrder(t, what+".Mentions", got.Mentions, want.Mentions)
 }
 
 // insert stores m and returns what the store answered.

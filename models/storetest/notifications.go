@@ -14,6 +14,36 @@ var notificationTests = []storeTest{
 	{"UnreadOnly", testNotificationsUnreadOnly},
 	{"MarkRead", testMarkNotificationsRead},
 	{"UpsertMessage", testUpsertMessageNotification},
+	{"DuplicateID", testNotificationDuplicateID},
+}
+
+// A notification whose id exists is refused with ErrConflict and changes nothing: mention
+// notifications take their id from (user, message), and this is what keeps a user from
+// being notified twice of one message, from any node.
+func testNotificationDuplicateID(t *testing.T, s models.Store) {
+	ctx := t.Context()
+	ids := newUsers(t, s, "ann", "ben")
+	msgID := models.NewID()
+	at := now()
+	id := models.MentionNotificationID(ids[0], msgID)
+	if id != models.MentionNotificationID(ids[0], msgID) || id == models.MentionNotificationID(ids[1], msgID) || !models.ValidID(id) {
+		t.Fatalf("MentionNotificationID is not a stable 24-hex id per (user, message): %s", id)
+	}
+	first := &models.Notification{ID: id, UserID: ids[0], Type: models.NotifyMention,
+		Data: map[string]any{"messageId": msgID, "seq": 1}, CreatedAt: at, UpdatedAt: at}
+	fatalIf(t, s.CreateNotification(ctx, first), "CreateNotification")
+	again := &models.Notification{ID: id, UserID: ids[0], Type: models.NotifyMention,
+		Data: map[string]any{"messageId": msgID, "seq": 2}, CreatedAt: at.Add(time.Second), UpdatedAt: at.Add(time.Second)}
+	wantErr(t, s.CreateNotification(ctx, again), models.ErrConflict, "CreateNotification with an existing id")
+	other := &models.Notification{ID: models.MentionNotificationID(ids[1], msgID), UserID: ids[1], Type: models.NotifyMention,
+		Data: map[string]any{"messageId": msgID}, CreatedAt: at, UpdatedAt: at}
+	fatalIf(t, s.CreateNotification(ctx, other), "CreateNotification for another user of the same message")
+	got := listNotifications(t, s, ids[0], models.NotificationQuery{Limit: 10, Now: at.Add(time.Minute)})
+	if len(got) != 1 {
+		t.Fatalf("after the refused duplicate: %d notifications, want 1", len(got))
+	}
+	checkNotification(t, "the original", got[0], first)
+	unreadCount(t, s, ids[0], at.Add(time.Minute), 1)
 }
 
 func newNotification(t *testing.T, s models.Store, user, typ string, data map[string]any, at time.Time) *models.Notification {

@@ -107,7 +107,7 @@ func testReactAndRead(t *testing.T, s models.Store) {
 	reread(t, s, other, nil)
 
 	// An edit keeps the reactions and a reaction is no edit.
-	edited, err := s.EditMessage(ctx, m.ID, "edited", now())
+	edited, err := s.EditMessage(ctx, m.ID, "edited", nil, now())
 	fatalIf(t, err, "EditMessage")
 	sameReactions(t, "EditMessage result reactions", edited.Reactions, want)
 	if reacted := react(t, s, other.ID, c, "🎉", true); reacted.EditedAt != nil {

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) models.Store) {
 		{"MessageList", messageListTests},
 		{"MessageChanges", messageChangeTests},
 		{"Reactions", reactionTests},
+		{"Mentions", mentionTests},
 		{"ReadMarks", readMarkTests},
 		{"FriendRequests", friendRequestTests},
 		{"Friends", friendTests},
