@@ -162,6 +162,11 @@ export interface NotificationDataMap {
   "friend:accepted": { requestId: string; userId: string };
   /** addedBy added you to the chat. */
   "chat:added": { chatId: string; type: ChatType; addedBy: string };
+  /**
+   * senderId mentioned you in message messageId (seq) of chatId: one per message, never
+   * collapsed, also from a chat you muted.
+   */
+  mention: { chatId: string; messageId: string; seq: number; senderId: string };
 }
 
 export type NotificationType = keyof NotificationDataMap;

@@ -25,7 +25,8 @@ const maxCacheEntries = 100_000
 
 // readCache keeps what the hot path (message:new, typing:start) reads on every event —
 // the chat with its members, the sender's profile, whether a direct partner blocks the
-// sender — so a message costs the store its write and nothing else. Every change to those
+// sender, and for a message with mentions the members' handles — so a message costs the
+// store its write and nothing else. Every change to those
 // drops the entry here and, through Deps.Invalidate, on every other node.
 //
 // An entry is trusted only while the bus that would carry its invalidation is connected
@@ -40,6 +41,8 @@ type readCache struct {
 	chats   map[string]cached[*models.Chat]
 	users   map[string]cached[*models.User]
 	blocks  map[string]cached[bool]
+	// handles holds each chat's mentionIndex; it goes with the chat's entry (CacheChat).
+	handles map[string]cached[*mentionIndex]
 	// gen counts invalidations per key, so a load that raced an invalidation (read the old
 	// value before the write, stored it after the drop) does not put the old value back.
 	gen map[string]uint64
@@ -53,7 +56,7 @@ type cached[T any] struct {
 
 func newReadCache() *readCache {
 	return &readCache{chats: map[string]cached[*models.Chat]{}, users: map[string]cached[*models.User]{},
-		blocks: map[string]cached[bool]{}, gen: map[string]uint64{}}
+		blocks: map[string]cached[bool]{}, handles: map[string]cached[*mentionIndex]{}, gen: map[string]uint64{}}
 }
 
 func (c *readCache) usable() bool { return c.trusted == nil || c.trusted() }
@@ -78,6 +81,7 @@ func (c *readCache) reset() {
 	defer c.mu.Unlock()
 	c.epoch++
 	c.chats, c.users, c.blocks = map[string]cached[*models.Chat]{}, map[string]cached[*models.User]{}, map[string]cached[bool]{}
+	c.handles = map[string]cached[*mentionIndex]{}
 }
 
 // cacheGen is read before loading from the store and handed to put: a load that raced
@@ -113,11 +117,13 @@ func (c *readCache) drop(kind, key string) {
 		// Starting over is safe only together with the maps the counters protect.
 		c.gen = map[string]uint64{}
 		c.chats, c.users, c.blocks = map[string]cached[*models.Chat]{}, map[string]cached[*models.User]{}, map[string]cached[bool]{}
+		c.handles = map[string]cached[*mentionIndex]{}
 	}
 	c.gen[kind+"|"+key]++
 	switch kind {
 	case CacheChat:
 		delete(c.chats, key)
+		delete(c.handles, key)
 	case CacheUser:
 		delete(c.users, key)
 	case CacheBlock:

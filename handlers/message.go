@@ -38,7 +38,8 @@ func (in *MessageNewInput) Validate() error {
 	return nil
 }
 
-// MessageNew answers message:new: store with the next seq, broadcast to the chat.
+// MessageNew answers message:new: resolve mentions, store with the next seq, broadcast to
+// the chat, notify.
 func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput) (any, error) {
 	chat, err := h.cachedMemberChat(ctx, c.UserID, in.ChatID)
 	if err != nil {
@@ -61,9 +62,13 @@ func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput
 			return nil, err
 		}
 	}
+	mentions, err := h.resolveMentions(ctx, chat, c.UserID, in.Text)
+	if err != nil {
+		return nil, err
+	}
 	msg := &models.Message{
 		ID: models.NewID(), ChatID: chat.ID, SenderID: c.UserID, Text: in.Text,
-		ReplyToID: in.ReplyTo, ClientID: in.ClientID, CreatedAt: h.Now(),
+		ReplyToID: in.ReplyTo, ClientID: in.ClientID, CreatedAt: h.Now(), Mentions: mentions,
 	}
 	stored, created, err := h.Store.InsertMessage(ctx, msg)
 	if err != nil {
@@ -155,9 +160,11 @@ func (in *MessageEditInput) Validate() error {
 	return messageText("text", &in.Text)
 }
 
-// MessageEdit answers message:edit (sender only).
+// MessageEdit answers message:edit (sender only). The mentions are resolved again from
+// the new text and the chat's members now; members it mentions that the previous text did
+// not are notified as for a new message (a member is notified of one message once).
 func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInput) (any, error) {
-	msg, _, err := h.memberMessage(ctx, c.UserID, in.MessageID)
+	msg, chat, err := h.memberMessage(ctx, c.UserID, in.MessageID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,19 +172,33 @@ func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInp
 		return nil, utils.Forbidden("only the sender can edit a message")
 	}
 	if msg.Deleted {
-		return nil, utils.Errorf(utils.CodeConflict, "the message was deleted")
+		return nil, errDeleted()
 	}
-	msg, err = h.Store.EditMessage(ctx, msg.ID, in.Text, msg.Mentions, h.Now())
+	// Against the cached chat, whose handle index the sends share (chat is the store's).
+	if chat, err = h.cachedMemberChat(ctx, c.UserID, chat.ID); err != nil {
+		return nil, err
+	}
+	mentions, err := h.resolveMentions(ctx, chat, c.UserID, in.Text)
 	if err != nil {
 		return nil, err
 	}
-	views, err := h.messageViews(ctx, []*models.Message{msg})
+	edited, err := h.Store.EditMessage(ctx, msg.ID, in.Text, mentions, h.Now())
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errDeleted() // deleted since it was read
+	} else if err != nil {
+		return nil, err
+	}
+	views, err := h.messageViews(ctx, []*models.Message{edited})
 	if err != nil {
 		return nil, err
 	}
-	h.Emit.ToChat(msg.ChatID, c.SocketID, "message:updated", map[string]any{"message": views[0]})
+	h.Emit.ToChat(edited.ChatID, c.SocketID, "message:updated", map[string]any{"message": views[0]})
+	h.notifyMentions(ctx, edited, newlyMentioned(msg.Mentions, edited.Mentions))
 	return map[string]any{"message": views[0]}, nil
 }
+
+// errDeleted answers an edit of a deleted message.
+func errDeleted() error { return utils.Errorf(utils.CodeConflict, "the message was deleted") }
 
 // MessageIDInput is the payload of events that name one message.
 type MessageIDInput struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,8 +86,9 @@ func (h *Handlers) notifyChatAdded(ctx context.Context, c Caller, chat *models.C
 	}
 }
 
-// notifyMessage notifies the chat's members with no connected socket about msg, except
-// those who muted the chat.
+// notifyMessage notifies the chat's members with no connected socket about msg: a message
+// notification, except for those who muted the chat, and a mention notification for each
+// member msg mentions, muted or not.
 func (h *Handlers) notifyMessage(ctx context.Context, chat *models.Chat, msg *models.Message) {
 	var now time.Time
 	for _, uid := range chat.Participants {
@@ -96,27 +98,51 @@ func (h *Handlers) notifyMessage(ctx context.Context, chat *models.Chat, msg *mo
 		if now.IsZero() {
 			now = h.Now()
 		}
-		if h.messageNotifies(chat, msg, uid, now) {
+		if messageNotifies(chat, uid, now) {
 			h.coverMessage(ctx, uid, msg)
+		}
+	}
+	h.notifyMentions(ctx, msg, msg.Mentions)
+}
+
+// messageNotifies reports whether a message of chat may create a message notification for
+// userID: not while userID has the chat muted (chat:mute). Both message notification paths
+// (notifyMessage, CoverRecentMessages) ask here, so a mute holds on both. What a mute lets
+// through, mentions, has a notification type of its own, whose paths (notifyMentions,
+// CoverRecentMessages) do not ask.
+func messageNotifies(chat *models.Chat, userID string, now time.Time) bool {
+	return chat.MutedFor(userID, now) == nil
+}
+
+// notifyMentions gives each of userIDs (members msg mentions) with no connected socket a
+// mention notification of msg.
+func (h *Handlers) notifyMentions(ctx context.Context, msg *models.Message, userIDs []string) {
+	for _, uid := range userIDs {
+		if uid != msg.SenderID && !h.Presence.Connected(uid) {
+			h.coverMention(ctx, uid, msg)
 		}
 	}
 }
 
-// messageNotifies reports whether msg may create a message notification for userID: not
-// while userID has the chat muted (chat:mute). Both message notification paths
-// (notifyMessage, CoverRecentMessages) ask here, so a mute holds on both.
-func (h *Handlers) messageNotifies(chat *models.Chat, msg *models.Message, userID string, now time.Time) bool {
-	if chat.MutedFor(userID, now) == nil {
-		return true
+// coverMention stores the mention notification of userID for msg, once: its id is derived
+// from the pair (models.MentionNotificationID), so any later attempt (an edit that
+// mentions the user again, the sweep after a disconnect, another node) is refused by the
+// store as a duplicate and notifies nobody. One per message, never collapsed.
+func (h *Handlers) coverMention(ctx context.Context, userID string, msg *models.Message) {
+	now := h.Now()
+	n := &models.Notification{
+		ID: models.MentionNotificationID(userID, msg.ID), UserID: userID, Type: models.NotifyMention,
+		Data:      map[string]any{"chatId": msg.ChatID, "messageId": msg.ID, "seq": msg.Seq, "senderId": msg.SenderID},
+		CreatedAt: now, UpdatedAt: now,
 	}
-	return breaksMute(msg, userID)
+	if err := h.Store.CreateNotification(ctx, n); errors.Is(err, models.ErrConflict) {
+		return // notified of this message already
+	} else if err != nil {
+		h.Log.Warn().Err(err).Str("userId", userID).Str("messageId", msg.ID).Msg("could not store mention notification")
+		return
+	}
+	h.emitNotification(userID, n)
 }
-
-// breaksMute is the hook for what reaches a user through their mute of a chat. Mentions
-// will: when they exist, a message that mentions userID returns true here (or mentions
-// get a notification type of their own, whose path does not consult the mute at all).
-// Until then nothing breaks a mute.
-func breaksMute(msg *models.Message, userID string) bool { return false }
 
 // coverMessage makes sure a message notification of userID covers msg, once.
 func (h *Handlers) coverMessage(ctx context.Context, userID string, msg *models.Message) {
@@ -170,9 +196,10 @@ func (h *Handlers) storedCoverage(ctx context.Context, userID, chatID string) (i
 // CoverRecentMessages runs when a user's last socket has closed: messages others sent to
 // their chats in the window before the close may have been broadcast to a socket that was
 // already going away (or decided on while it still counted as connected), so each is
-// covered by a notification unless delivered(id) says it reached a socket well before the
-// close, or a notification already covers it. This is what makes "delivered live or
-// notified, never neither" hold across the race. delivered may be nil.
+// covered by a notification (a message notification unless the chat is muted, a mention
+// notification if it mentions the user) unless delivered(id) says it reached a socket well
+// before the close, or a notification already covers it. This is what makes "delivered
+// live or notified, never neither" hold across the race. delivered may be nil.
 func (h *Handlers) CoverRecentMessages(ctx context.Context, userID string, window time.Duration, delivered func(messageID string) bool) {
 	since := h.Now().Add(-window)
 	chats, err := h.Store.ChatsForUser(ctx, userID, nil, 0)
@@ -191,9 +218,14 @@ func (h *Handlers) CoverRecentMessages(ctx context.Context, userID string, windo
 		}
 		now := h.Now()
 		for _, m := range msgs {
-			if m.SenderID != userID && !m.Deleted && !m.CreatedAt.Before(since) && (delivered == nil || !delivered(m.ID)) &&
-				h.messageNotifies(chat, m, userID, now) {
+			if m.SenderID == userID || m.Deleted || m.CreatedAt.Before(since) || (delivered != nil && delivered(m.ID)) {
+				continue
+			}
+			if messageNotifies(chat, userID, now) {
 				h.coverMessage(ctx, userID, m)
+			}
+			if slices.Contains(m.Mentions, userID) {
+				h.coverMention(ctx, userID, m)
 			}
 		}
 	}
