@@ -123,7 +123,7 @@ function assertUserRef(r, what) {
 
 /** PROTOCOL.md `Message`. */
 export function assertMessage(m, what = 'Message') {
-  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted', 'reactions'], what);
+  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted', 'reactions', 'mentions'], what);
   assert.equal(typeof m.id, 'string', `${what}.id`);
   assert.equal(typeof m.chatId, 'string', `${what}.chatId`);
   assert.ok(Number.isInteger(m.seq) && m.seq >= 1, `${what}.seq must be a positive integer: ${short(m.seq)}`);
@@ -147,12 +147,17 @@ export function assertMessage(m, what = 'Message') {
     assert.ok(Array.isArray(r.userIds) && r.count === r.userIds.length && r.count > 0, `${what}.reactions[]: ${short(r)}`);
   }
   if (m.deleted) assert.deepEqual(m.reactions, [], `${what}: a deleted message has no reactions`);
+  assert.ok(Array.isArray(m.mentions), `${what}.mentions must be an array: ${short(m.mentions)}`);
+  for (const id of m.mentions) assert.match(id, HEX24, `${what}.mentions holds user ids: ${short(m.mentions)}`);
+  assert.equal(new Set(m.mentions).size, m.mentions.length, `${what}.mentions lists each user once: ${short(m.mentions)}`);
+  assert.ok(!m.mentions.includes(m.sender.id), `${what}.mentions never holds the sender: ${short(m.mentions)}`);
+  if (m.deleted) assert.deepEqual(m.mentions, [], `${what}: a deleted message has no mentions`);
 }
 
 /** PROTOCOL.md `Chat`. */
 export function assertChat(c, what = 'Chat') {
   hasKeys(c, ['id', 'type', 'name', 'participants', 'admins', 'createdBy', 'createdAt', 'lastActivity',
-    'lastSeq', 'lastMessage', 'unreadCount', 'readSeq', 'mutedUntil'], what);
+    'lastSeq', 'lastMessage', 'unreadCount', 'readSeq', 'mutedUntil', 'unreadMentions'], what);
   assert.equal(typeof c.id, 'string', `${what}.id`);
   assert.ok(c.type === 'direct' || c.type === 'group', `${what}.type: ${c.type}`);
   assert.ok(c.name === null || typeof c.name === 'string', `${what}.name`);
@@ -167,6 +172,8 @@ export function assertChat(c, what = 'Chat') {
   if (c.lastMessage !== null) assertMessage(c.lastMessage, `${what}.lastMessage`);
   assert.ok(Number.isInteger(c.unreadCount) && c.unreadCount >= 0, `${what}.unreadCount: ${short(c.unreadCount)}`);
   assert.ok(Number.isInteger(c.readSeq) && c.readSeq >= 0, `${what}.readSeq: ${short(c.readSeq)}`);
+  assert.ok(Number.isInteger(c.unreadMentions) && c.unreadMentions >= 0 && c.unreadMentions <= c.unreadCount,
+    `${what}.unreadMentions: ${short(c.unreadMentions)} (unreadCount ${short(c.unreadCount)})`);
   assertIsoOrNull(c.mutedUntil, `${what}.mutedUntil`);
 }
 
