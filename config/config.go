@@ -42,6 +42,7 @@ type Config struct {
 	MetricsAddr     string
 	Auth            AuthLimits
 	NodeLease       time.Duration
+	Uploads         Uploads
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -65,6 +66,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: 10 * time.Second,
 		NodeLease:       10 * time.Second,
 		Events:          defaultEventLimits(),
+		Uploads:         defaultUploads(),
 	}
 	var errs []error
 	str := func(name string, dst *string) {
@@ -155,6 +157,7 @@ func Load(getenv func(string) string) (Config, error) {
 	errs = append(errs, loadEventLimits(getenv, &c.Events)...)
 	str("PPROF_ADDR", &c.PprofAddr)
 	errs = append(errs, loadAuthLimits(getenv, &c)...)
+	errs = append(errs, loadUploads(getenv, &c.Uploads)...)
 	millis("NODE_LEASE_MS", &c.NodeLease)
 	if c.NodeLease < time.Second {
 		errs = append(errs, fmt.Errorf("NODE_LEASE_MS: want at least 1000, got %d", c.NodeLease.Milliseconds()))

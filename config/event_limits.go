@@ -19,6 +19,7 @@ type EventLimits struct {
 	Messages       RateClass // message:new, edit, delete, reactions
 	FriendRequests RateClass // friend:request:send
 	Search         RateClass // user:search, message:search
+	Uploads        RateClass // POST /uploads
 	Other          RateClass // every other event, unknown ones included
 	// MaxSocketsPerUser caps one user's sockets on a node; the next handshake is refused.
 	MaxSocketsPerUser int
@@ -31,6 +32,7 @@ func defaultEventLimits() EventLimits {
 		Messages:       RateClass{PerSec: 20, Burst: 200},
 		FriendRequests: RateClass{PerSec: 0.2, Burst: 20},
 		Search:         RateClass{PerSec: 5, Burst: 20},
+		Uploads:        RateClass{PerSec: 0.5, Burst: 20}, // two messages' worth at once, then one every 2 s
 		Other:          RateClass{PerSec: 50, Burst: 300},
 		// Tabs, devices and a reconnecting client's overlap fit; a script opening
 		// thousands does not.
@@ -73,6 +75,7 @@ func loadEventLimits(getenv func(string) string, l *EventLimits) []error {
 		{"RATE_MESSAGES_PER_SEC", "RATE_MESSAGES_BURST", &l.Messages},
 		{"RATE_FRIEND_REQUESTS_PER_SEC", "RATE_FRIEND_REQUESTS_BURST", &l.FriendRequests},
 		{"RATE_SEARCH_PER_SEC", "RATE_SEARCH_BURST", &l.Search},
+		{"RATE_UPLOADS_PER_SEC", "RATE_UPLOADS_BURST", &l.Uploads},
 		{"RATE_LIMIT_PER_SEC", "RATE_LIMIT_BURST", &l.Other},
 	} {
 		rate(c.perSec, &c.class.PerSec)
