@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -138,4 +140,13 @@ func (t *Tokens) Verify(token string) (*TokenClaims, error) {
 		return nil, errors.New("token has no subject")
 	}
 	return claims, nil
+}
+
+// DeriveKey returns a key for another use of the server's secret (HMAC-SHA256 of the
+// secret over label), so that no signature made for one purpose is valid for another,
+// and every node sharing JWT_SECRET derives the same key.
+func (t *Tokens) DeriveKey(label string) []byte {
+	m := hmac.New(sha256.New, t.secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }
