@@ -24,6 +24,7 @@ var wireShapes = []struct {
 	{models.MessageView{}, "Message"},
 	{models.ReplyView{}, "ReplyTo"},
 	{models.ReactionView{}, "Reaction"},
+	{models.AttachmentView{}, "Attachment"},
 	{models.FriendRequestView{}, "FriendRequest"},
 	{models.NotificationView{}, "NotificationOf"},
 }

@@ -128,6 +128,31 @@ export interface Message {
    * sender; [] when there are none (always for a deleted message).
    */
   mentions: string[];
+  /** In the order the sender listed them; [] when there are none (always for a deleted message). */
+  attachments: Attachment[];
+}
+
+/**
+ * An uploaded file (POST /uploads), as a Message carries it and as the upload answers.
+ * `url` is relative to the server (`/uploads/<id>?exp=…&sig=…`) and works without a
+ * token (an `<img src>`), for UPLOAD_URL_TTL_MS (5 minutes by default) from when the view
+ * was rendered; every message:new, message:list, sync, … renders a fresh one. Without it,
+ * GET /uploads/<id> with an `Authorization: Bearer` header serves the uploader and the
+ * chat's current members.
+ */
+export interface Attachment {
+  id: string;
+  /** The file name given at upload, sanitised. */
+  name: string;
+  /** Bytes. */
+  size: number;
+  /**
+   * Sniffed from the first 512 bytes by the server (never the client's Content-Type):
+   * image/png, image/jpeg, image/gif and image/webp are served inline, anything else as a
+   * download.
+   */
+  contentType: string;
+  url: string;
 }
 
 /**
@@ -273,12 +298,18 @@ export interface ChatAdminSetPayload {
 
 export interface MessageNewPayload {
   chatId: string;
-  /** 1–4000 characters after trimming. */
+  /** 1–4000 characters after trimming; may be "" when attachments are given. */
   text: string;
   /** Id of the quoted message. */
   replyTo?: string;
   /** ≤ 64 chars; resending the same clientId returns the original message. */
   clientId?: string;
+  /**
+   * ≤ 10 ids of your own uploads (POST /uploads) that no message holds yet. Another
+   * user's upload, or one that does not exist (or expired), is NOT_FOUND; your upload
+   * already attached to a message is CONFLICT; either way the message is not stored.
+   */
+  attachments?: string[];
 }
 
 export interface MessageListPayload {
@@ -297,6 +328,7 @@ export interface MessageIdPayload {
 
 export interface MessageEditPayload {
   messageId: string;
+  /** As in message:new: "" only for a message with attachments. */
   text: string;
 }
 
@@ -558,8 +590,19 @@ export interface AuthResponse {
 }
 
 /**
+ * POST /uploads → 201. The request: `Authorization: Bearer <token>`, the file itself as
+ * the body (not a form), optionally `?name=<file name>` (or an `X-Filename` header,
+ * percent-encoded). At most MAX_UPLOAD_BYTES (10 MiB by default; beyond: 413). An upload
+ * no message claims within UPLOAD_TTL_MS (24 h) is removed.
+ */
+export interface UploadResponse {
+  attachment: Attachment;
+}
+
+/**
  * Every HTTP error body: 400, 401, 403 (a foreign Origin), 404, 409, 413, 415 (not
- * application/json), 429, 503 (storage down, or every password-hashing slot busy).
+ * application/json on /auth, a form on /uploads), 429, 503 (storage down, or every
+ * password-hashing slot busy).
  */
 export interface HttpError {
   error: string;

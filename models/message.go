@@ -24,6 +24,10 @@ type Message struct {
 	// was sent or last edited), in order of first mention, each once, never the sender;
 	// nil when there are none (and always for a deleted message).
 	Mentions []string
+	// Attachments in the order the sender listed them. InsertMessage reads only their
+	// IDs and returns the message with the full records; reads of messages leave it nil
+	// (Attachments.AttachmentsForMessages loads them).
+	Attachments []Attachment
 }
 
 // Reaction is one emoji on a message and who reacted with it, in the order they did.
@@ -65,6 +69,8 @@ type MessageView struct {
 	Reactions []ReactionView `json:"reactions" msgpack:"reactions"`
 	// Mentions is never null: [] when there are none.
 	Mentions []string `json:"mentions" msgpack:"mentions"`
+	// Attachments is never null: [] when there are none (and always for a deleted message).
+	Attachments []AttachmentView `json:"attachments" msgpack:"attachments"`
 }
 
 // ReactionView is one emoji of a message's reactions (PROTOCOL.md `Message.reactions`).

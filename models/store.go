@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -71,6 +72,14 @@ type Messages interface {
 	// the chat's LastSeq and LastActivity, all in one atomic write. If m.ClientID is set
 	// and the same (SenderID, ChatID, ClientID) exists, it stores nothing and returns the
 	// original with created == false. A missing chat returns ErrNotFound.
+	//
+	// m.Attachments names uploads (by ID only) to attach: each must be a ready upload of
+	// m.SenderID that no message holds. Either all are attached to the new message, in
+	// that order, or the message is not stored and the error is an *AttachmentRefError
+	// naming the first that could not be (wrapping ErrNotFound: missing or another
+	// user's; ErrAttachmentTaken: attached already). Concurrent inserts naming the same
+	// upload attach it to at most one message. The returned message carries the full
+	// attachment records (the original's, for a repeated clientId).
 	InsertMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
 	MessageByID(ctx context.Context, id string) (*Message, error)
 	// MessagesByIDs returns the messages that exist among ids, in no particular order.
@@ -83,8 +92,8 @@ type Messages interface {
 	// EditMessage replaces the text and the mentions (nil: none) of a message and sets its
 	// EditedAt, in one atomic write. A deleted message is ErrNotFound, like a missing one.
 	EditMessage(ctx context.Context, id, text string, mentions []string, at time.Time) (*Message, error)
-	// DeleteMessage marks the message deleted and clears its text, reactions and mentions
-	// (idempotent).
+	// DeleteMessage marks the message deleted and clears its text, reactions and mentions,
+	// and removes its attachments, records and bytes (idempotent).
 	DeleteMessage(ctx context.Context, id string, at time.Time) (*Message, error)
 	// React adds userID's reaction emoji to the message and returns the message as that
 	// write left it; changed is false when the user had reacted with that emoji already
@@ -163,6 +172,32 @@ type Notifications interface {
 	DeleteExpiredNotifications(ctx context.Context, cutoff time.Time) (int, error)
 }
 
+// Attachments stores uploads: their records, and their bytes in the store's own file
+// storage, so a deployment needs no other service.
+type Attachments interface {
+	// CreateAttachment stores the bytes read from body (to its end) as a new, unattached
+	// upload described by a (ID, UploaderID, Name, ContentType, CreatedAt set by the
+	// caller; an empty ID gets a fresh one) and sets a.Size. The bytes are streamed to
+	// storage, never held in memory whole. If reading body fails (a size cap, the client
+	// going away) nothing is kept and the read error is returned wrapped, so errors.As
+	// finds it. A.MessageID and a.ChatID are ignored.
+	CreateAttachment(ctx context.Context, a *Attachment, body io.Reader) error
+	// AttachmentByID returns a stored upload, attached or not; one still arriving or being
+	// removed is ErrNotFound.
+	AttachmentByID(ctx context.Context, id string) (*Attachment, error)
+	// OpenAttachment opens the stored bytes of an upload for streaming; the caller closes
+	// the reader. A missing upload is ErrNotFound.
+	OpenAttachment(ctx context.Context, id string) (io.ReadCloser, error)
+	// AttachmentsForMessages returns the attachments of each of messageIDs that has any,
+	// in the order of the message.
+	AttachmentsForMessages(ctx context.Context, messageIDs []string) (map[string][]Attachment, error)
+	// SweepAttachments removes (records and bytes) the unattached uploads created before
+	// unattachedBefore, finishes removals that were interrupted (a deleted message's
+	// attachments), and clears what uploads abandoned for UploadAbandonAfter left. It
+	// returns how many uploads it removed. Safe to run on several nodes at once.
+	SweepAttachments(ctx context.Context, unattachedBefore time.Time) (int, error)
+}
+
 // Store is everything a Parley node persists.
 type Store interface {
 	Users
@@ -171,6 +206,7 @@ type Store interface {
 	ReadMarks
 	Friends
 	Notifications
+	Attachments
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Name is "sqlite" or "mongodb", for logs and /readyz.

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/parley-chat/parley/models"
@@ -61,6 +62,11 @@ const (
 	opMarkNotificationsRead
 	opUnreadNotifications
 	opDeleteExpiredNotifications
+	opCreateAttachment
+	opAttachmentByID
+	opOpenAttachment
+	opAttachmentsForMessages
+	opSweepAttachments
 	numStoreOps
 )
 
@@ -114,6 +120,11 @@ var storeOpNames = [numStoreOps]string{
 	opMarkNotificationsRead:      "MarkNotificationsRead",
 	opUnreadNotifications:        "UnreadNotifications",
 	opDeleteExpiredNotifications: "DeleteExpiredNotifications",
+	opCreateAttachment:           "CreateAttachment",
+	opAttachmentByID:             "AttachmentByID",
+	opOpenAttachment:             "OpenAttachment",
+	opAttachmentsForMessages:     "AttachmentsForMessages",
+	opSweepAttachments:           "SweepAttachments",
 }
 
 func (s *instrumentedStore) CreateUser(ctx context.Context, u *models.User) error {
@@ -359,4 +370,31 @@ func (s *instrumentedStore) UnreadNotifications(ctx context.Context, userID stri
 func (s *instrumentedStore) DeleteExpiredNotifications(ctx context.Context, cutoff time.Time) (int, error) {
 	defer s.observe(opDeleteExpiredNotifications, time.Now())
 	return s.inner.DeleteExpiredNotifications(ctx, cutoff)
+}
+
+// CreateAttachment's time includes receiving the upload's body.
+func (s *instrumentedStore) CreateAttachment(ctx context.Context, a *models.Attachment, body io.Reader) error {
+	defer s.observe(opCreateAttachment, time.Now())
+	return s.inner.CreateAttachment(ctx, a, body)
+}
+
+func (s *instrumentedStore) AttachmentByID(ctx context.Context, id string) (*models.Attachment, error) {
+	defer s.observe(opAttachmentByID, time.Now())
+	return s.inner.AttachmentByID(ctx, id)
+}
+
+// OpenAttachment is timed to the open; the streaming that follows is the client's pace.
+func (s *instrumentedStore) OpenAttachment(ctx context.Context, id string) (io.ReadCloser, error) {
+	defer s.observe(opOpenAttachment, time.Now())
+	return s.inner.OpenAttachment(ctx, id)
+}
+
+func (s *instrumentedStore) AttachmentsForMessages(ctx context.Context, messageIDs []string) (map[string][]models.Attachment, error) {
+	defer s.observe(opAttachmentsForMessages, time.Now())
+	return s.inner.AttachmentsForMessages(ctx, messageIDs)
+}
+
+func (s *instrumentedStore) SweepAttachments(ctx context.Context, unattachedBefore time.Time) (int, error) {
+	defer s.observe(opSweepAttachments, time.Now())
+	return s.inner.SweepAttachments(ctx, unattachedBefore)
 }

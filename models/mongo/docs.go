@@ -32,6 +32,8 @@ const (
 	collFriendships = "friendships" // one per pair of friends
 	collBlocks      = "blocks"      // one per (blocker, blocked)
 	collMeta        = "parley_meta" // the store's own bookkeeping (sweep checkpoints)
+	// collAttachments ("attachments") and the GridFS bucket "uploads" hold uploads
+	// (attachments.go).
 )
 
 type userDoc struct {

@@ -100,6 +100,15 @@ func indexSpecs() []indexSpec {
 		// notifications: a user's list, newest first; the collapse guard; and expiry.
 		{coll: collNotifications, model: mongo.IndexModel{Keys: k("user", 1, "createdAt", -1, "_id", -1)}},
 		{coll: collNotifications, model: mongo.IndexModel{Keys: k("collapseKey", 1), Options: sparseUnique()}},
+		// attachments: a message's uploads in order; the sweep's work lists (by state and
+		// age; pending claims). uploads.files/chunks: the indexes the GridFS spec asks for
+		// (the chunk index is what makes a file's chunks one ordered index scan).
+		{coll: collAttachments, model: mongo.IndexModel{Keys: k("messageId", 1, "position", 1)}},
+		{coll: collAttachments, model: mongo.IndexModel{Keys: k("state", 1, "createdAt", 1)}},
+		{coll: collAttachments, model: mongo.IndexModel{Keys: k("claimPendingAt", 1), Options: options.Index().SetSparse(true)}},
+		{coll: uploadsBucket + ".chunks", model: mongo.IndexModel{Keys: k("files_id", 1, "n", 1), Options: unique()}},
+		{coll: uploadsBucket + ".files", model: mongo.IndexModel{Keys: k("filename", 1, "uploadDate", 1)}},
+
 		{coll: collNotifications, kind: "ttl", model: mongo.IndexModel{
 			Keys:    k("createdAt", 1),
 			Options: options.Index().SetExpireAfterSeconds(int32(models.NotificationTTL.Seconds())),

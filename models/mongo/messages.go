@@ -74,10 +74,40 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 	if err != nil {
 		return nil, false, err
 	}
-	if doc.ClientID == nil {
+	if doc.ClientID != nil {
+		return s.insertClaimed(ctx, doc, m.Attachments)
+	}
+	if len(m.Attachments) == 0 {
 		return s.insertWithSeq(ctx, doc)
 	}
-	return s.insertClaimed(ctx, doc)
+	// The uploads are claimed before the message exists (a refusal must leave no
+	// message, and no seq used), then the message is inserted, then the claims are
+	// confirmed (attachments.go).
+	atts, claimed, err := s.claimAttachments(ctx, doc.ID, chat, doc.Sender, m.Attachments)
+	if err != nil {
+		return nil, false, err
+	}
+	out, created, err := s.insertWithSeq(ctx, doc)
+	if err != nil {
+		s.releaseClaims(ctx, doc.ID, claimed)
+		return nil, false, err
+	}
+	s.confirmClaims(ctx, doc.ID, claimed)
+	if created {
+		out.Attachments = atts
+		return out, true, nil
+	}
+	return s.withAttachments(ctx, out, false) // the caller reused a stored message's id
+}
+
+// withAttachments loads m's attachments into it.
+func (s *Store) withAttachments(ctx context.Context, m *models.Message, created bool) (*models.Message, bool, error) {
+	atts, err := s.AttachmentsForMessages(ctx, []string{m.ID})
+	if err != nil {
+		return nil, false, err
+	}
+	m.Attachments = atts[m.ID]
+	return m, created, nil
 }
 
 func newMessageDoc(m *models.Message, chat bson.ObjectID) (*messageDoc, error) {
@@ -183,15 +213,24 @@ func (s *Store) clientFilter(doc *messageDoc) bson.D {
 	return bson.D{{Key: "clientKey", Value: doc.ClientKey}}
 }
 
-// insertClaimed stores a message sent with a clientId: claim, reserve, assign.
-func (s *Store) insertClaimed(ctx context.Context, doc *messageDoc) (*models.Message, bool, error) {
+// insertClaimed stores a message sent with a clientId: claim, reserve, assign. Its
+// uploads are claimed once the message's own claim has won (a duplicate send claims
+// nothing and returns the original with its attachments) and before it gets its seq.
+func (s *Store) insertClaimed(ctx context.Context, doc *messageDoc, refs []models.Attachment) (*models.Message, bool, error) {
 	token := bson.NewObjectID().Hex()
 	for range maxSeqAttempts {
 		now := ms(time.Now())
 		doc.Seq, doc.Pending, doc.PendingAt = placeholderSeq(), token, &now
 		_, err := s.messages.InsertOne(ctx, doc)
 		if err == nil {
-			return s.finishClaim(ctx, doc, token, true)
+			if len(refs) == 0 {
+				m, created, err := s.finishClaim(ctx, doc, token, true)
+				if err != nil || created {
+					return m, created, err
+				}
+				return s.withAttachments(ctx, m, created)
+			}
+			return s.finishWithAttachments(ctx, doc, token, refs)
 		}
 		if !isDup(err) {
 			// If the claim did land, a retry of the send takes it over after RepairGrace,
@@ -201,7 +240,11 @@ func (s *Store) insertClaimed(ctx context.Context, doc *messageDoc) (*models.Mes
 		var orig messageDoc
 		ferr := s.messages.FindOne(ctx, s.clientFilter(doc)).Decode(&orig)
 		if ferr == nil {
-			return s.awaitOriginal(ctx, &orig)
+			m, created, err := s.awaitOriginal(ctx, &orig)
+			if err != nil {
+				return nil, false, err
+			}
+			return s.withAttachments(ctx, m, created)
 		}
 		if !errors.Is(ferr, mongo.ErrNoDocuments) {
 			return nil, false, mapErr(ferr)
@@ -215,6 +258,42 @@ func (s *Store) insertClaimed(ctx context.Context, doc *messageDoc) (*models.Mes
 	return nil, false, fmt.Errorf("mongo: could not claim message %s", doc.ID.Hex())
 }
 
+// finishWithAttachments claims the uploads of the message doc, whose own claim (token)
+// this call holds, then gives it its seq. A refused upload withdraws the message.
+func (s *Store) finishWithAttachments(ctx context.Context, doc *messageDoc, token string, refs []models.Attachment) (*models.Message, bool, error) {
+	atts, claimed, err := s.claimAttachments(ctx, doc.ID, doc.ChatID, doc.Sender, refs)
+	if err != nil {
+		s.withdrawClaim(ctx, doc, token)
+		return nil, false, err
+	}
+	m, created, err := s.finishClaim(ctx, doc, token, true)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		s.releaseClaims(ctx, doc.ID, claimed) // no such chat: the message was withdrawn
+		return nil, false, err
+	case err != nil:
+		// The message's claim stays, and the uploads' with it: a retry or the sweep
+		// finishes the message, and the sweep then confirms its attachments.
+		return nil, false, err
+	}
+	s.confirmClaims(ctx, doc.ID, claimed)
+	m.Attachments = atts
+	return m, created, nil
+}
+
+// withdrawClaim deletes the claim (holding token) of a message that will not be stored;
+// if that fails the sweep finishes the message (its chat exists) or removes it.
+func (s *Store) withdrawClaim(ctx context.Context, doc *messageDoc, token string) {
+	dctx, cancel := s.detached(ctx)
+	defer cancel()
+	unlock := s.locks.lock(messageKey(doc.ID))
+	_, err := s.messages.DeleteOne(dctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "pending", Value: token}})
+	unlock()
+	if err != nil {
+		s.log.Warn().Err(err).Str("message", doc.ID.Hex()).Msg("could not withdraw the claim of a message that will not be stored")
+	}
+}
+
 // finishClaim gives the claimed message doc (holding token) its seq. created is what to
 // report to the caller on success.
 func (s *Store) finishClaim(ctx context.Context, doc *messageDoc, token string, created bool) (*models.Message, bool, error) {
@@ -222,14 +301,7 @@ func (s *Store) finishClaim(ctx context.Context, doc *messageDoc, token string, 
 		seq, err := s.reserveSeq(ctx, doc.ChatID, doc.CreatedAt)
 		if errors.Is(err, models.ErrNotFound) {
 			// No such chat: withdraw the claim (the sweep removes it if this fails too).
-			dctx, cancel := s.detached(ctx)
-			unlock := s.locks.lock(messageKey(doc.ID))
-			_, derr := s.messages.DeleteOne(dctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "pending", Value: token}})
-			unlock()
-			cancel()
-			if derr != nil {
-				s.log.Warn().Err(derr).Str("message", doc.ID.Hex()).Msg("could not withdraw the claim of a message to a missing chat")
-			}
+			s.withdrawClaim(ctx, doc, token)
 			return nil, false, models.ErrNotFound
 		}
 		if err != nil {
@@ -502,12 +574,34 @@ func (s *Store) EditMessage(ctx context.Context, id, text string, mentions []str
 	return s.updateMessageWhere(ctx, id, bson.E{Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}, update)
 }
 
-// DeleteMessage implements models.Messages: the message keeps its id and seq.
+// DeleteMessage implements models.Messages: the message keeps its id and seq. Its
+// attachments are marked for removal first, so a crash at any point after leaves them
+// to the sweep, never attached to a deleted message; then the message is marked, then
+// the attachments' bytes and records go (attachments.go).
 func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
-	return s.updateMessage(ctx, id, bson.D{
+	mid, ok := oid(id)
+	if !ok {
+		return nil, models.ErrNotFound
+	}
+	removed, err := s.markMessageAttachments(ctx, mid)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.updateMessage(ctx, id, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "text", Value: ""}, {Key: "updatedAt", Value: ms(at)}}},
 		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}, {Key: "mentions", Value: ""}}},
 	})
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 {
+		dctx, cancel := s.detached(ctx)
+		defer cancel()
+		if _, err := s.removeAttachments(dctx, removed); err != nil {
+			s.log.Warn().Err(err).Str("message", id).Msg("could not remove a deleted message's attachments yet; the sweep will")
+		}
+	}
+	return m, nil
 }
 
 // CountUnread implements models.Messages (a count over the {chatId, seq} index range).

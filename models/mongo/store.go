@@ -74,6 +74,9 @@ type Store struct {
 
 	users, chats, messages, requests, notifications *mongo.Collection
 	readMarks, friendships, blocks, meta            *mongo.Collection
+	// attachments holds the uploads' records; files and chunks are the GridFS bucket
+	// "uploads" that holds their bytes (attachments.go).
+	attachments, files, chunks *mongo.Collection
 
 	// caps records what the server refused at Open (indexes.go); read-only afterwards.
 	caps capabilities
@@ -178,6 +181,9 @@ func newStore(client *mongo.Client, opts Options) *Store {
 		friendships:   db.Collection(collFriendships),
 		blocks:        db.Collection(collBlocks),
 		meta:          db.Collection(collMeta),
+		attachments:   db.Collection(collAttachments),
+		files:         db.Collection(uploadsBucket + ".files"),
+		chunks:        db.Collection(uploadsBucket + ".chunks"),
 		stop:          make(chan struct{}),
 		sweepDone:     make(chan struct{}),
 		holesDone:     make(chan struct{}),

@@ -25,7 +25,9 @@ func dbErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) || errors.Is(err, models.ErrUnavailable) {
+	var refErr *models.AttachmentRefError
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) || errors.Is(err, models.ErrUnavailable) ||
+		errors.As(err, &refErr) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {

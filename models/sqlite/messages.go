@@ -165,7 +165,7 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		out     *models.Message
 		created bool
 	)
-	err = s.writeOne(ctx, func(ctx context.Context, tx *stmtCache) error {
+	job := func(ctx context.Context, tx *stmtCache) error {
 		// One statement: seq is the chat's last_seq + 1, the messages_seq trigger moves
 		// the chat's last_seq and last_activity (and messages_mentions_insert fills
 		// message_mentions) in the same statement, and a repeated (sender, chat, clientId)
@@ -184,6 +184,13 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		err := row.Scan(&in.Seq)
 		if err == nil {
 			stored := in
+			stored.Attachments = nil
+			if len(in.Attachments) > 0 {
+				// A refusal returns an error: the job's savepoint undoes the insert too.
+				if stored.Attachments, err = claimAttachments(ctx, tx, &in); err != nil {
+					return err
+				}
+			}
 			out, created = &stored, true
 			return nil
 		}
@@ -195,9 +202,18 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		if err != nil {
 			return err // sql.ErrNoRows: no such chat
 		}
+		if orig.Attachments, err = attachmentsOf(ctx, tx, orig.ID); err != nil {
+			return err
+		}
 		out = orig
 		return nil
-	})
+	}
+	if len(in.Attachments) == 0 {
+		// The hot path changes the database with one statement: no savepoint needed.
+		err = s.writeOne(ctx, job)
+	} else {
+		err = s.write(ctx, job)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -309,21 +325,42 @@ func (s *Store) EditMessage(ctx context.Context, id, text string, mentions []str
 	return out, dbErr(err)
 }
 
-// DeleteMessage implements models.Messages. Deleting again changes nothing.
+// DeleteMessage implements models.Messages. Deleting again changes nothing. The message's
+// attachments are marked for removal in the same transaction, then their files and rows
+// go (attachments.go); whatever a crash interrupts, the sweep finishes.
 func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*models.Message, error) {
 	if !models.ValidID(id) {
 		return nil, models.ErrNotFound
 	}
-	var out *models.Message
+	var (
+		out     *models.Message
+		removed []string
+	)
 	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
 		m, err := scanMessage(tx.queryRow(ctx, `UPDATE messages SET
 				updated_at = CASE WHEN deleted THEN updated_at ELSE ?1 END,
 				deleted = 1, text = '', reactions = NULL, mentions = NULL
 			WHERE id = ?2 RETURNING `+msgCols, ms(at), id))
+		if err != nil {
+			return err
+		}
+		if removed, err = markMessageAttachments(ctx, tx, id); err != nil {
+			return err
+		}
 		out = m
-		return err
+		return nil
 	})
-	return out, dbErr(err)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	if len(removed) > 0 {
+		dctx, cancel := detached(ctx)
+		defer cancel()
+		if _, err := s.removeAttachments(dctx, removed); err != nil {
+			s.log.Warn().Err(err).Str("message", id).Msg("sqlite: could not remove a deleted message's attachments yet; the sweep will")
+		}
+	}
+	return out, nil
 }
 
 // CountUnread implements models.Messages.

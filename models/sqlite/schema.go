@@ -13,8 +13,9 @@ const schemaVersion = 4
 
 // schema is version 4: version 1, plus the messages_seq trigger (2), plus
 // messages.reactions and chat_members.muted_until (3, added to older files by
-// addedColumns), plus messages.mentions (an added column) and the message_mentions table
-// (4), kept by the triggers of mentionTriggers. Ids are 24-hex TEXT; times are INTEGER
+// addedColumns), plus messages.mentions (an added column) and the message_mentions table,
+// kept by the triggers of mentionTriggers, and the attachments table (4). Ids are 24-hex
+// TEXT; times are INTEGER
 // Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
@@ -146,6 +147,32 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS notifications_collapse ON notifications (user_id, chat_id, created_at)
 		WHERE type = 'message' AND read = 0`,
 	`CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at)`,
+
+	// Uploads (v4). The bytes are files in the uploads directory beside the database
+	// (attachments.go), named by id; this is their record. state: 'uploading' while the
+	// bytes arrive, 'ready' once they are all on disk, 'deleting' while a removal (of a
+	// deleted message's attachments, or an expired upload) deletes the file: a crash in
+	// between leaves a row the sweep finishes. message_id, chat_id and position are set,
+	// once, when message:new attaches the upload.
+	`CREATE TABLE IF NOT EXISTS attachments (
+		id           TEXT PRIMARY KEY,
+		uploader_id  TEXT NOT NULL,
+		name         TEXT NOT NULL,
+		content_type TEXT NOT NULL,
+		size         INTEGER NOT NULL DEFAULT 0,
+		state        TEXT NOT NULL,
+		message_id   TEXT,
+		chat_id      TEXT,
+		position     INTEGER,
+		created_at   INTEGER NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS attachments_message ON attachments (message_id, position)
+		WHERE message_id IS NOT NULL`,
+	// The sweep's work lists: unattached uploads by age, and unfinished ones.
+	`CREATE INDEX IF NOT EXISTS attachments_unattached ON attachments (created_at)
+		WHERE message_id IS NULL`,
+	`CREATE INDEX IF NOT EXISTS attachments_unfinished ON attachments (state, created_at)
+		WHERE state <> 'ready'`,
 }
 
 // mentionTriggers keep message_mentions equal to what messages.mentions says, in the

@@ -48,6 +48,7 @@ type Store struct {
 	reads *stmtCache
 	w     *writer
 	ckpt  *checkpointer
+	files fileStore // the uploads' bytes (attachments.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -73,6 +74,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	}
+	files := fileStore{dir: filepath.Join(filepath.Dir(path), "uploads")}
+	if err := files.init(); err != nil {
+		return nil, fmt.Errorf("sqlite: create the uploads directory: %w", err)
 	}
 
 	common := url.Values{}
@@ -136,6 +141,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		rdb:   rdb,
 		reads: newStmtCache(rdb.PrepareContext),
 		w:     w,
+		files: files,
 	}
 	s.ckpt = startCheckpointer(cdb, w.batches.Load, opts.Logger)
 	if err := s.Ping(ctx); err != nil {

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) models.Store) {
 		{"Friends", friendTests},
 		{"Notifications", notificationTests},
 		{"NotificationExpiry", expiryTests},
+		{"Attachments", attachmentTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
