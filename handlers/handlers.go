@@ -57,6 +57,9 @@ type Deps struct {
 	// CacheTrusted reports whether invalidations can reach this node (the bus is
 	// connected); nil on a single node, where they always can.
 	CacheTrusted func() bool
+	// AttachmentURL returns the (signed, short-lived) url of an upload, rendered into
+	// every attachment view; nil renders empty urls.
+	AttachmentURL func(id string) string
 }
 
 // Handlers implements every client → server event.

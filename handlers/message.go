@@ -15,14 +15,24 @@ type MessageNewInput struct {
 	Text     string  `json:"text"`
 	ReplyTo  *string `json:"replyTo"`
 	ClientID *string `json:"clientId"`
+	// Attachments are ids of the caller's uploads (POST /uploads) not attached yet.
+	Attachments []string `json:"attachments"`
 }
 
-// Validate checks the input; text is trimmed.
+// Validate checks the input; text is trimmed, and may be empty when the message carries
+// attachments.
 func (in *MessageNewInput) Validate() error {
 	if err := requireID("chatId", in.ChatID); err != nil {
 		return err
 	}
-	if err := messageText("text", &in.Text); err != nil {
+	if len(in.Attachments) > 0 {
+		if err := requireIDs("attachments", in.Attachments, 1, models.MaxAttachmentsPerMessage); err != nil {
+			return err
+		}
+		if err := optionalText("text", &in.Text); err != nil {
+			return err
+		}
+	} else if err := messageText("text", &in.Text); err != nil {
 		return err
 	}
 	if in.ReplyTo != nil {
@@ -70,11 +80,15 @@ func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput
 		ID: models.NewID(), ChatID: chat.ID, SenderID: c.UserID, Text: in.Text,
 		ReplyToID: in.ReplyTo, ClientID: in.ClientID, CreatedAt: h.Now(), Mentions: mentions,
 	}
+	for _, id := range in.Attachments {
+		msg.Attachments = append(msg.Attachments, models.Attachment{ID: id})
+	}
 	stored, created, err := h.Store.InsertMessage(ctx, msg)
 	if err != nil {
-		return nil, err
+		return nil, attachmentRefusal(err)
 	}
-	views, err := h.messageViews(ctx, []*models.Message{stored})
+	// InsertMessage returns the message with its attachments: no read needed.
+	views, err := h.renderMessages(ctx, []*models.Message{stored}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +104,21 @@ func (h *Handlers) MessageNew(ctx context.Context, c Caller, in *MessageNewInput
 		h.notifyMessage(ctx, chat, stored)
 	}
 	return map[string]any{"message": view}, nil
+}
+
+// attachmentRefusal answers an upload InsertMessage would not attach: NOT_FOUND for one
+// that does not exist or is someone else's (the same answer, so ids reveal nothing),
+// CONFLICT for the caller's own upload that another message holds.
+func attachmentRefusal(err error) error {
+	var re *models.AttachmentRefError
+	switch {
+	case !errors.As(err, &re):
+		return err
+	case errors.Is(err, models.ErrAttachmentTaken):
+		return utils.Errorf(utils.CodeConflict, "attachment %s is already attached to a message", re.ID)
+	default:
+		return utils.NotFound("attachment " + re.ID)
+	}
 }
 
 // MessageListInput is the payload of message:list.
@@ -152,12 +181,13 @@ type MessageEditInput struct {
 	Text      string `json:"text"`
 }
 
-// Validate checks the input; text is trimmed.
+// Validate checks the input; text is trimmed. An empty text is checked by the handler:
+// only a message with attachments may have one.
 func (in *MessageEditInput) Validate() error {
 	if err := requireID("messageId", in.MessageID); err != nil {
 		return err
 	}
-	return messageText("text", &in.Text)
+	return optionalText("text", &in.Text)
 }
 
 // MessageEdit answers message:edit (sender only). The mentions are resolved again from
@@ -173,6 +203,15 @@ func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInp
 	}
 	if msg.Deleted {
 		return nil, errDeleted()
+	}
+	if in.Text == "" {
+		atts, err := h.Store.AttachmentsForMessages(ctx, []string{msg.ID})
+		if err != nil {
+			return nil, err
+		}
+		if len(atts[msg.ID]) == 0 {
+			return nil, utils.Invalid("text", "must not be empty (only a message with attachments may have no text)")
+		}
 	}
 	// Against the cached chat, whose handle index the sends share (chat is the store's).
 	if chat, err = h.cachedMemberChat(ctx, c.UserID, chat.ID); err != nil {

@@ -59,6 +59,16 @@ func messageText(path string, text *string) error {
 	return nil
 }
 
+// optionalText trims a text that may be empty (a message with attachments) and checks
+// it is at most 4000 characters.
+func optionalText(path string, text *string) error {
+	*text = strings.TrimSpace(*text)
+	if utf8.RuneCountInString(*text) > maxTextRunes {
+		return utils.Invalid(path, "must be at most 4000 characters")
+	}
+	return nil
+}
+
 // limit checks an optional page size and returns it or the default.
 func limit(path string, v *int, def, max int) (int, error) {
 	if v == nil {

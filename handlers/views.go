@@ -66,8 +66,15 @@ func (h *Handlers) usersByID(ctx context.Context, ids []string) (map[string]*mod
 	return m, nil
 }
 
-// messageViews renders messages with their senders and quoted replies, in input order.
+// messageViews renders messages with their senders, quoted replies and attachments, in
+// input order.
 func (h *Handlers) messageViews(ctx context.Context, msgs []*models.Message) ([]models.MessageView, error) {
+	return h.renderMessages(ctx, msgs, false)
+}
+
+// renderMessages is messageViews; withAttachments says the messages carry their
+// attachments already (InsertMessage's result), else they are read in one query.
+func (h *Handlers) renderMessages(ctx context.Context, msgs []*models.Message, withAttachments bool) ([]models.MessageView, error) {
 	if len(msgs) == 0 {
 		return []models.MessageView{}, nil
 	}
@@ -98,11 +105,39 @@ func (h *Handlers) messageViews(ctx context.Context, msgs []*models.Message) ([]
 	if err != nil {
 		return nil, err
 	}
+	var atts map[string][]models.Attachment
+	if !withAttachments {
+		if atts, err = h.attachmentsOf(ctx, msgs); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]models.MessageView, len(msgs))
 	for i, m := range msgs {
 		out[i] = messageView(m, users, replies)
+		if m.Deleted {
+			continue
+		}
+		list := m.Attachments
+		if !withAttachments {
+			list = atts[m.ID]
+		}
+		out[i].Attachments = models.AttachmentViews(list, h.AttachmentURL)
 	}
 	return out, nil
+}
+
+// attachmentsOf reads the attachments of the messages that are not deleted.
+func (h *Handlers) attachmentsOf(ctx context.Context, msgs []*models.Message) (map[string][]models.Attachment, error) {
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		if !m.Deleted {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return h.Store.AttachmentsForMessages(ctx, ids)
 }
 
 func messageView(m *models.Message, users map[string]*models.User, replies map[string]*models.Message) models.MessageView {
@@ -110,6 +145,7 @@ func messageView(m *models.Message, users map[string]*models.User, replies map[s
 		ID: m.ID, ChatID: m.ChatID, Seq: m.Seq, Sender: userRef(users, m.SenderID), Text: m.Text,
 		ClientID: m.ClientID, CreatedAt: models.FormatTime(m.CreatedAt), EditedAt: models.FormatTimePtr(m.EditedAt),
 		Deleted: m.Deleted, Reactions: models.ReactionViews(m.Reactions), Mentions: models.MentionViews(m.Mentions),
+		Attachments: models.AttachmentViews(nil, nil),
 	}
 	if m.Deleted {
 		v.Text = ""
