@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -100,28 +101,48 @@ func (s *Server) authenticate(ctx context.Context, hs *socketio.Handshake) (*ide
 		}
 		return nil, errUnauthorized
 	}
+	userID, claims, err := s.tokenUser(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &identity{userID: userID, expiresAt: claims.ExpiresAt.Time}, nil
+}
+
+// tokenUser verifies a token (the one check of every token: handshakes and the HTTP
+// routes that take a bearer token) and returns the user it names, creating a user of an
+// external identity provider the first time one is seen. A refused token is
+// errUnauthorized; a store that cannot answer, its error.
+func (s *Server) tokenUser(ctx context.Context, token string) (string, *utils.TokenClaims, error) {
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
-		return nil, errUnauthorized
+		return "", nil, errUnauthorized
 	}
 	userID := userIDFor(claims)
 	if !s.local.has(userID) {
 		// A user with a socket here exists already; only a first socket asks the store.
 		if err := s.ensureUser(ctx, userID, claims); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
-	return &identity{userID: userID, expiresAt: claims.ExpiresAt.Time}, nil
+	return userID, claims, nil
 }
 
 func handshakeToken(hs *socketio.Handshake, auth handshakeAuth) string {
 	if t := auth.token; t != "" {
 		return strings.TrimPrefix(t, "Bearer ")
 	}
-	if h := hs.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+	if t := bearerToken(hs.Header); t != "" {
+		return t
 	}
 	return hs.Query.Get("token")
+}
+
+// bearerToken is the token of an `Authorization: Bearer <token>` header, or "".
+func bearerToken(h http.Header) string {
+	if v := h.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
 }
 
 // userIDFor is the user id a verified token names. A `sub` that is not an ObjectId (most

@@ -15,6 +15,7 @@ const (
 	classMessages
 	classFriendRequests
 	classSearch
+	classUploads // POST /uploads, never a socket event
 	numEventClasses
 )
 
@@ -26,6 +27,8 @@ func (c eventClass) String() string {
 		return "friendRequests"
 	case classSearch:
 		return "search"
+	case classUploads:
+		return "uploads"
 	}
 	return "other"
 }
@@ -66,7 +69,7 @@ func newEventLimits(cfg config.EventLimits) *eventLimits {
 	l := &eventLimits{}
 	for c, rc := range map[eventClass]config.RateClass{
 		classMessages: cfg.Messages, classFriendRequests: cfg.FriendRequests,
-		classSearch: cfg.Search, classOther: cfg.Other,
+		classSearch: cfg.Search, classUploads: cfg.Uploads, classOther: cfg.Other,
 	} {
 		l.classes[c] = utils.NewKeyedLimiter(rc.PerSec, rc.Burst, maxLimitedUsers)
 	}
@@ -76,7 +79,12 @@ func newEventLimits(cfg config.EventLimits) *eventLimits {
 // take spends one of userID's tokens for event; when none is left it reports how long
 // until one is.
 func (l *eventLimits) take(userID, event string, now time.Time) (time.Duration, bool) {
-	return l.classes[classOf(event)].Take(userID, now)
+	return l.takeClass(userID, classOf(event), now)
+}
+
+// takeClass spends one of userID's tokens of class c.
+func (l *eventLimits) takeClass(userID string, c eventClass, now time.Time) (time.Duration, bool) {
+	return l.classes[c].Take(userID, now)
 }
 
 func newFloodStrikes() *utils.RateLimiter {

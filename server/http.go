@@ -22,12 +22,14 @@ import (
 // maxAuthBody bounds the JSON body of the auth routes.
 const maxAuthBody = 16 << 10
 
-// routes builds the HTTP mux: the Socket.IO endpoint, auth, health and metrics.
+// routes builds the HTTP mux: the Socket.IO endpoint, auth, uploads, health and metrics.
 func (s *Server) routes(socketHandler http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", socketHandler)
 	mux.HandleFunc("POST /auth/register", s.handleRegister)
 	mux.HandleFunc("POST /auth/login", s.handleLogin)
+	mux.HandleFunc("POST /uploads", s.handleUpload)
+	mux.HandleFunc("GET /uploads/{id}", s.handleUploadGet) // HEAD too
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})

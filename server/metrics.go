@@ -27,6 +27,7 @@ type metrics struct {
 	// reconnectWindow.
 	reconnections prometheus.Counter
 	auth          authMetrics
+	uploads       uploadMetrics
 }
 
 func newMetrics() *metrics {
@@ -58,6 +59,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.events, m.latency, m.sockets, m.slowConsumers, m.floodDisconnects, m.socketsRefused, m.reconnections,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.auth = newAuthMetrics(m.registry)
+	m.uploads = newUploadMetrics(m.registry)
 	return m
 }
 

@@ -46,6 +46,7 @@ type Server struct {
 	departures      *departures      // for the reconnection metric
 	hashes          *utils.Semaphore // password-hashing slots (hash_slots.go)
 	addrs           clientAddrs      // who a request comes from (TRUST_PROXY)
+	signer          *utils.URLSigner // signed upload links (uploads.go)
 	typing          *utils.Typing
 	handlers        *handlers.Handlers
 	cluster         *cluster
@@ -76,6 +77,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		eventsByName: map[string]handlers.Event{},
 		limits:       newEventLimits(cfg.Events),
 		departures:   newDepartures(),
+		signer:       utils.NewURLSigner(tokens.DeriveKey(uploadURLKeyLabel), cfg.Uploads.URLTTL),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 
@@ -127,6 +129,8 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		Emit:     emitter{ns: s.ns},
 		Presence: s.presence,
 		Log:      log,
+		// Each rendering signs afresh: a view's links last UPLOAD_URL_TTL_MS from then.
+		AttachmentURL: func(id string) string { return s.signer.URL(id, time.Now()) },
 	}
 	if s.cluster != nil {
 		deps.Invalidate = s.cluster.invalidate
@@ -169,8 +173,9 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 	if s.cluster != nil {
 		s.cluster.start(&s.background)
 	}
-	s.background.Add(1)
+	s.background.Add(2)
 	go s.sweepNotifications()
+	go s.sweepUploads()
 	return s, nil
 }
 

@@ -9,9 +9,10 @@ import (
 )
 
 // drainGate answers for a node that has begun to shut down: /readyz is 503 from the first
-// moment (a load balancer stops sending clients here) and the auth routes are 503
-// UNAVAILABLE with Retry-After; Socket.IO requests pass (the engine refuses new sessions
-// itself and open ones finish their events), as do /healthz and /metrics.
+// moment (a load balancer stops sending clients here) and the auth routes and new uploads
+// are 503 UNAVAILABLE with Retry-After; Socket.IO requests pass (the engine refuses new
+// sessions itself and open ones finish their events), as do /healthz, /metrics and
+// downloads of uploads.
 func (s *Server) drainGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.draining.Load() {
@@ -22,7 +23,7 @@ func (s *Server) drainGate(next http.Handler) http.Handler {
 		case "/readyz":
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining", "failing": []string{"shutdown"},
 				"code": utils.CodeUnavailable, "error": "this node is shutting down"})
-		case "/auth/register", "/auth/login":
+		case "/auth/register", "/auth/login", "/uploads":
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, utils.Errorf(utils.CodeUnavailable, "this node is shutting down, retry on another"))
 		default:
