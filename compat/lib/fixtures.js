@@ -123,7 +123,7 @@ function assertUserRef(r, what) {
 
 /** PROTOCOL.md `Message`. */
 export function assertMessage(m, what = 'Message') {
-  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted', 'reactions', 'mentions'], what);
+  hasKeys(m, ['id', 'chatId', 'seq', 'sender', 'text', 'replyTo', 'clientId', 'createdAt', 'editedAt', 'deleted', 'reactions', 'mentions', 'attachments'], what);
   assert.equal(typeof m.id, 'string', `${what}.id`);
   assert.equal(typeof m.chatId, 'string', `${what}.chatId`);
   assert.ok(Number.isInteger(m.seq) && m.seq >= 1, `${what}.seq must be a positive integer: ${short(m.seq)}`);
@@ -152,6 +152,19 @@ export function assertMessage(m, what = 'Message') {
   assert.equal(new Set(m.mentions).size, m.mentions.length, `${what}.mentions lists each user once: ${short(m.mentions)}`);
   assert.ok(!m.mentions.includes(m.sender.id), `${what}.mentions never holds the sender: ${short(m.mentions)}`);
   if (m.deleted) assert.deepEqual(m.mentions, [], `${what}: a deleted message has no mentions`);
+  assert.ok(Array.isArray(m.attachments), `${what}.attachments must be an array: ${short(m.attachments)}`);
+  for (const a of m.attachments) assertAttachment(a, `${what}.attachments[]`);
+  if (m.deleted) assert.deepEqual(m.attachments, [], `${what}: a deleted message has no attachments`);
+}
+
+/** PROTOCOL.md `Attachment`. */
+export function assertAttachment(a, what = 'Attachment') {
+  hasKeys(a, ['id', 'name', 'size', 'contentType', 'url'], what);
+  assert.match(a.id, HEX24, `${what}.id`);
+  assert.ok(typeof a.name === 'string' && a.name.length > 0, `${what}.name: ${short(a.name)}`);
+  assert.ok(Number.isInteger(a.size) && a.size >= 0, `${what}.size: ${short(a.size)}`);
+  assert.equal(typeof a.contentType, 'string', `${what}.contentType`);
+  assert.match(a.url, new RegExp(`^/uploads/${a.id}\\?exp=\\d+&sig=[A-Za-z0-9_-]+$`), `${what}.url`);
 }
 
 /** PROTOCOL.md `Chat`. */
