@@ -159,7 +159,7 @@ func TestAttachmentSweepFinishesInterruptedWork(t *testing.T) {
 }
 
 // A version 3 database (no attachments table) gets it at open.
-func TestOpenMigratesVersion3(t *testing.T) {
+func TestOpenMigratesVersion3Attachments(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
 	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
@@ -175,7 +175,7 @@ func TestOpenMigratesVersion3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE attachments", "PRAGMA user_version = 3"} {
+	for _, q := range downToVersion3() {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

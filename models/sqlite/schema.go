@@ -15,8 +15,7 @@ const schemaVersion = 4
 // messages.reactions and chat_members.muted_until (3, added to older files by
 // addedColumns), plus messages.mentions (an added column) and the message_mentions table,
 // kept by the triggers of mentionTriggers, and the attachments table (4). Ids are 24-hex
-// TEXT; times are INTEGER
-// Unix milliseconds.
+// TEXT; times are INTEGER Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,

@@ -130,9 +130,10 @@ func TestOpenMigratesVersion2(t *testing.T) {
 }
 
 // downToVersion3 turns a current file back into what a version 3 server wrote: no
-// messages.mentions, no message_mentions, no triggers keeping it.
+// messages.mentions, no message_mentions, no triggers keeping it, no attachments.
 func downToVersion3() []string {
 	return []string{
+		"DROP TABLE attachments",
 		"DROP TRIGGER messages_mentions_insert",
 		"DROP TRIGGER messages_mentions_update",
 		"DROP TRIGGER messages_mentions_delete",
