@@ -114,6 +114,16 @@ type Messages interface {
 	// > after[chatID] whose Mentions hold userID and that are not deleted (in one query
 	// where the store can). Chats without any are absent from the result.
 	UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error)
+	// SearchMessages returns up to q.Limit messages that match q.Text (every word of
+	// SearchTerms(q.Text) the start of one of the message's SearchWords, models/search.go;
+	// nothing in q.Text is query syntax), are not deleted, and
+	// belong to a chat q.UserID is a member of when the search runs (q.ChatID only, when it
+	// is set). They come newest first: in one chat by descending seq, across chats in the
+	// order the store took them in (createdAt, give or take messages sent within the same
+	// few milliseconds), and strictly after q.Before when it is set. An edit is searchable
+	// by its new text only, at once. A text without words, or no such chats, find nothing
+	// (an empty list, not an error).
+	SearchMessages(ctx context.Context, q SearchQuery) ([]*Message, error)
 }
 
 // ReadMarks stores how far each member has read each chat.

@@ -42,6 +42,7 @@ const (
 	opUnreact
 	opCountUnread
 	opUnreadMentions
+	opSearchMessages
 	opMarkRead
 	opReadSeqs
 	opCreateFriendRequest
@@ -100,6 +101,7 @@ var storeOpNames = [numStoreOps]string{
 	opUnreact:                    "Unreact",
 	opCountUnread:                "CountUnread",
 	opUnreadMentions:             "UnreadMentions",
+	opSearchMessages:             "SearchMessages",
 	opMarkRead:                   "MarkRead",
 	opReadSeqs:                   "ReadSeqs",
 	opCreateFriendRequest:        "CreateFriendRequest",
@@ -270,6 +272,11 @@ func (s *instrumentedStore) CountUnread(ctx context.Context, chatID string, user
 func (s *instrumentedStore) UnreadMentions(ctx context.Context, userID string, after map[string]int64) (map[string]int, error) {
 	defer s.observe(opUnreadMentions, time.Now())
 	return s.inner.UnreadMentions(ctx, userID, after)
+}
+
+func (s *instrumentedStore) SearchMessages(ctx context.Context, q models.SearchQuery) ([]*models.Message, error) {
+	defer s.observe(opSearchMessages, time.Now())
+	return s.inner.SearchMessages(ctx, q)
 }
 
 func (s *instrumentedStore) MarkRead(ctx context.Context, chatID string, userID string, seq int64) (int64, error) {

@@ -158,6 +158,11 @@ type messageDoc struct {
 	// there are none; the multikey index {mentions, chatId, seq} makes a member's unread
 	// mentions of a chat one index range. Deleting a message removes the field.
 	Mentions []bson.ObjectID `bson:"mentions,omitempty"`
+	// SearchWords are the message's distinct words as message:search compares them
+	// (models.SearchWords: case and accents folded), on every message that is not deleted;
+	// a delete removes them, an edit replaces them. Messages a Node server wrote get them
+	// from the migration (search.go).
+	SearchWords []string `bson:"searchWords,omitempty"`
 	// Tombstone marks a filler the store wrote into a seq hole (see RepairSeqHoles).
 	Tombstone bool      `bson:"tombstone,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`

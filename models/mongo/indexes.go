@@ -83,6 +83,9 @@ func indexSpecs() []indexSpec {
 		// A member's unread mentions of a chat (Chat.unreadMentions): multikey on the
 		// mentioned ids, then the chat and the seq range above the member's read mark.
 		{coll: collMessages, model: mongo.IndexModel{Keys: k("mentions", 1, "chatId", 1, "seq", 1)}},
+		// message:search (search.go): a multikey index over each message's words, within
+		// its chat, so a prefix term is one index range per chat searched.
+		{coll: collMessages, model: mongo.IndexModel{Keys: k("chatId", 1, "searchWords", 1)}},
 		// Inserts not finished yet (the sweep's work list); sparse: only they have it.
 		{coll: collMessages, model: mongo.IndexModel{Keys: k("pendingAt", 1), Options: options.Index().SetSparse(true)}},
 

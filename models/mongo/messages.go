@@ -112,6 +112,9 @@ func (s *Store) withAttachments(ctx context.Context, m *models.Message, created 
 
 func newMessageDoc(m *models.Message, chat bson.ObjectID) (*messageDoc, error) {
 	doc := &messageDoc{ChatID: chat, Text: m.Text, ClientID: m.ClientID, Deleted: m.Deleted, EditedAt: msPtr(m.EditedAt)}
+	if !m.Deleted {
+		doc.SearchWords = models.SearchWords(m.Text)
+	}
 	var ok bool
 	if m.ID == "" {
 		doc.ID = bson.NewObjectID()
@@ -556,14 +559,18 @@ func (s *Store) updateMessageWhere(ctx context.Context, id string, cond bson.E, 
 	return d.model(), nil
 }
 
-// EditMessage implements models.Messages: one update sets the text and the mentions (or
-// removes the field when there are none); a deleted message does not match.
+// EditMessage implements models.Messages: one update sets the text, its search words
+// (so a search finds the message by what it says now, never by what it said) and the
+// mentions (or removes the field when there are none); a deleted message does not match.
 func (s *Store) EditMessage(ctx context.Context, id, text string, mentions []string, at time.Time) (*models.Message, error) {
 	list, err := mentionIDs(mentions)
 	if err != nil {
 		return nil, err
 	}
-	set := bson.D{{Key: "text", Value: text}, {Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)}}
+	set := bson.D{
+		{Key: "text", Value: text}, {Key: "searchWords", Value: searchWordsValue(text)},
+		{Key: "editedAt", Value: ms(at)}, {Key: "updatedAt", Value: ms(at)},
+	}
 	update := bson.D{}
 	if len(list) > 0 {
 		set = append(set, bson.E{Key: "mentions", Value: list})
@@ -589,7 +596,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id string, at time.Time) (*mo
 	}
 	m, err := s.updateMessage(ctx, id, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "text", Value: ""}, {Key: "updatedAt", Value: ms(at)}}},
-		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}, {Key: "mentions", Value: ""}}},
+		{Key: "$unset", Value: bson.D{{Key: "reactions", Value: ""}, {Key: "reactionEmoji", Value: ""}, {Key: "mentions", Value: ""}, {Key: "searchWords", Value: ""}}},
 	})
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ type MigrationReport struct {
 	DirectKeyConflicts []string
 	MessagesSequenced  int // messages given a seq
 	ChatsSequenced     int // chats whose lastSeq was raised to their highest seq
+	MessagesIndexed    int // messages given searchWords (message:search finds them from now on)
 	RequestsKeyed      int // pending friend requests given their pendingKey
 	// RequestConflicts lists pending requests duplicating another pending request in the
 	// same direction; they keep working but do not block a new one.
@@ -39,7 +40,8 @@ type HandleConflict struct {
 
 // Changes is the number of documents the migration changed.
 func (r MigrationReport) Changes() int {
-	return r.HandlesLowered + r.ChatsTyped + r.ChatsCompleted + r.MessagesSequenced + r.ChatsSequenced + r.RequestsKeyed
+	return r.HandlesLowered + r.ChatsTyped + r.ChatsCompleted + r.MessagesSequenced + r.ChatsSequenced +
+		r.MessagesIndexed + r.RequestsKeyed
 }
 
 // String summarises the report for the migrate command's output.
@@ -51,6 +53,7 @@ func (r MigrationReport) String() string {
 	}
 	fmt.Fprintf(&b, "chats typed: %d, completed: %d, direct-pair conflicts: %v\n", r.ChatsTyped, r.ChatsCompleted, r.DirectKeyConflicts)
 	fmt.Fprintf(&b, "messages given a seq: %d, chats whose lastSeq moved: %d\n", r.MessagesSequenced, r.ChatsSequenced)
+	fmt.Fprintf(&b, "messages made searchable (searchWords): %d\n", r.MessagesIndexed)
 	fmt.Fprintf(&b, "pending requests keyed: %d, duplicates: %v\n", r.RequestsKeyed, r.RequestConflicts)
 	for _, ix := range r.Indexes {
 		if ix.Outcome != "ok" {
@@ -73,8 +76,11 @@ const migrationBatch = 1000
 //     chat) and lastActivity (updatedAt, else createdAt);
 //  3. numbers each chat's messages that have no seq 1, 2, 3, … in createdAt order (then
 //     _id), after any seq the chat already has, and raises chats.lastSeq to match;
-//  4. keys pending friend requests (pendingKey) for the one-pending-request rule;
-//  5. creates the indexes, now that the data satisfies them.
+//  4. gives every message that is not deleted and has no searchWords its words
+//     (models.SearchWords), so message:search finds it; a message whose text changed
+//     meanwhile is left for the next run;
+//  5. keys pending friend requests (pendingKey) for the one-pending-request rule;
+//  6. creates the indexes, now that the data satisfies them.
 //
 // It only adds fields, never removes or retypes a Node one, and every step selects only
 // documents that still lack what it adds, so running it again changes nothing (and a run
@@ -93,7 +99,7 @@ func Migrate(ctx context.Context, s *Store) (MigrationReport, error) {
 	}
 	var r MigrationReport
 	steps := []func(context.Context, *MigrationReport) error{
-		s.migrateHandles, s.migrateChats, s.migrateSeqs, s.migrateRequests,
+		s.migrateHandles, s.migrateChats, s.migrateSeqs, s.migrateSearchWords, s.migrateRequests,
 	}
 	for _, step := range steps {
 		if err := step(ctx, &r); err != nil {
@@ -366,6 +372,60 @@ func (s *Store) sequenceChat(ctx context.Context, cid bson.ObjectID, r *Migratio
 		batch = append(batch, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: m.ID}, {Key: "seq", Value: bson.D{{Key: "$exists", Value: false}}}}).
 			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: next}}}}))
+		if len(batch) == migrationBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return mapErr(err)
+	}
+	return flush()
+}
+
+// migrateSearchWords gives searchWords to the messages without them: all of a Node-era
+// database's, and any a Node server wrote since. Each update is conditioned on the text
+// read and on the field still missing, so a message edited meanwhile (by Parley, which
+// writes its words, or by a Node server) is never given the words of its old text.
+func (s *Store) migrateSearchWords(ctx context.Context, r *MigrationReport) error {
+	missing := bson.D{
+		{Key: "searchWords", Value: bson.D{{Key: "$exists", Value: false}}},
+		{Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}},
+	}
+	cur, err := s.messages.Find(ctx, missing, options.Find().SetProjection(bson.D{{Key: "text", Value: 1}}))
+	if err != nil {
+		return mapErr(err)
+	}
+	defer cur.Close(ctx)
+	var batch []mongo.WriteModel
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := s.messages.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
+		if err != nil {
+			return mapErr(err)
+		}
+		r.MessagesIndexed += int(res.ModifiedCount)
+		batch = batch[:0]
+		return nil
+	}
+	for cur.Next(ctx) {
+		var m struct {
+			ID   bson.ObjectID `bson:"_id"`
+			Text bson.RawValue `bson:"text"`
+		}
+		if err := cur.Decode(&m); err != nil {
+			return mapErr(err)
+		}
+		text, ok := m.Text.StringValueOK()
+		if !ok {
+			continue // no text, or not a string: nothing to search
+		}
+		batch = append(batch, mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: m.ID}, {Key: "text", Value: text}, missing[0]}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "searchWords", Value: searchWordsValue(text)}}}}))
 		if len(batch) == migrationBatch {
 			if err := flush(); err != nil {
 				return err

@@ -130,6 +130,23 @@ func TestMigrateNodeDatabase(t *testing.T) {
 	ctx := t.Context()
 	n := seedNodeDB(t)
 	s := openStore(t, Options{Database: n.name})
+	// Before the migration, message:search finds no Node-era message: they have no
+	// searchWords (nor a seq, which every read of messages needs).
+	search := func(text string) []string {
+		t.Helper()
+		got, err := s.SearchMessages(ctx, models.SearchQuery{UserID: n.alice.Hex(), Text: text, Limit: 10})
+		if err != nil {
+			t.Fatalf("SearchMessages(%q): %v", text, err)
+		}
+		var ids []string
+		for _, m := range got {
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}
+	if got := search("tie"); len(got) != 0 {
+		t.Errorf("search before the migration found %v", got)
+	}
 
 	r, err := Migrate(ctx, s)
 	if err != nil {
@@ -139,8 +156,15 @@ func TestMigrateNodeDatabase(t *testing.T) {
 	if r.HandlesLowered != 2 || len(r.HandleConflicts) != 1 || r.HandleConflicts[0].UserID != n.bobby.Hex() || r.HandleConflicts[0].TakenBy != n.bob.Hex() {
 		t.Errorf("handles: lowered %d, conflicts %+v; want 2 and BOB→bob", r.HandlesLowered, r.HandleConflicts)
 	}
-	if r.ChatsTyped != 3 || r.MessagesSequenced != 8 || r.RequestsKeyed != 1 {
+	if r.ChatsTyped != 3 || r.MessagesSequenced != 8 || r.RequestsKeyed != 1 || r.MessagesIndexed != 8 {
 		t.Errorf("report %+v", r)
+	}
+	// The migrated messages are searchable, newest first (a createdAt tie by _id).
+	if got, want := search("TIE"), []string{n.directOrder[2].Hex(), n.directOrder[1].Hex()}; !slices.Equal(got, want) {
+		t.Errorf("search after the migration: %v, want %v", got, want)
+	}
+	if got, want := search("c"), []string{n.groupOrder[2].Hex()}; !slices.Equal(got, want) {
+		t.Errorf("search c: %v, want %v", got, want)
 	}
 
 	// Users: handles lower case (except the conflicting one), found by handle.

@@ -4,18 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
 // the schema changes; the statements below stay idempotent so a half-applied version is
 // finished by the next open.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // schema is version 4: version 1, plus the messages_seq trigger (2), plus
 // messages.reactions and chat_members.muted_until (3, added to older files by
 // addedColumns), plus messages.mentions (an added column) and the message_mentions table,
-// kept by the triggers of mentionTriggers, and the attachments table (4). Ids are 24-hex
-// TEXT; times are INTEGER Unix milliseconds.
+// kept by the triggers of mentionTriggers, and the attachments table (4), plus the
+// message_search index, its pending table and their triggers (5, the index filled for
+// older files by migrate). Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,
@@ -93,6 +97,29 @@ var schema = []string{
 		seq     INTEGER NOT NULL,
 		PRIMARY KEY (user_id, chat_id, seq)
 	) WITHOUT ROWID`,
+
+	// Message search (search.go): one row per message that is not deleted, under the
+	// message's rowid, holding its chat-prefixed words. The triggers only note which
+	// messages changed (message_search_pending); the writer rewrites their rows of the
+	// index in one statement at the end of each batch, before it commits (search.go).
+	`CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(tokens,
+		content='', contentless_delete=1, detail=none, tokenize='ascii')`,
+	// fresh: the message is new in this batch, so the index has no row of it to remove.
+	`CREATE TABLE IF NOT EXISTS message_search_pending (
+		msg   INTEGER PRIMARY KEY, -- messages.rowid
+		fresh INTEGER NOT NULL
+	)`,
+	`CREATE TRIGGER IF NOT EXISTS messages_search_insert AFTER INSERT ON messages BEGIN
+		INSERT INTO message_search_pending (msg, fresh) VALUES (NEW.rowid, 1) ON CONFLICT (msg) DO NOTHING;
+	END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_search_update AFTER UPDATE OF text, deleted, chat_id ON messages BEGIN
+		INSERT INTO message_search_pending (msg, fresh) VALUES (OLD.rowid, 0) ON CONFLICT (msg) DO NOTHING;
+	END`,
+	// Parley never removes a message row; another program might, and a later insert could
+	// then reuse its rowid: the index must not keep the removed message's words.
+	`CREATE TRIGGER IF NOT EXISTS messages_search_delete AFTER DELETE ON messages BEGIN
+		INSERT INTO message_search_pending (msg, fresh) VALUES (OLD.rowid, 0) ON CONFLICT (msg) DO UPDATE SET fresh = 0;
+	END`,
 
 	`CREATE TABLE IF NOT EXISTS read_marks (
 		chat_id  TEXT NOT NULL,
@@ -209,7 +236,7 @@ var addedColumns = []struct{ table, column, decl string }{
 }
 
 // migrate brings the database to schemaVersion in one transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB, log zerolog.Logger) error {
 	var v int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return err
@@ -245,6 +272,27 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	for _, stmt := range mentionTriggers {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in %.60q", err, stmt)
+		}
+	}
+	if v < 5 {
+		// Messages written before version 5 become searchable: index every one that is
+		// not deleted (the triggers cover those written from now on). The table is new,
+		// so it is empty unless an earlier attempt left rows in it; clear it all the same.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO message_search (message_search) VALUES ('delete-all')`); err != nil {
+			return fmt.Errorf("%w clearing message_search", err)
+		}
+		start := time.Now()
+		if v > 0 {
+			log.Info().Int("fromVersion", v).Msg("sqlite: indexing the existing messages for message:search (once; a large database takes a while)")
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO message_search (rowid, tokens)
+			SELECT rowid, `+searchTokensFunc+`(chat_id, text) FROM messages WHERE deleted = 0`)
+		if err != nil {
+			return fmt.Errorf("%w filling message_search", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			log.Info().Int64("messages", n).Dur("took", time.Since(start)).
+				Msg("sqlite: indexed the existing messages for message:search")
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {

@@ -129,10 +129,20 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	}
 }
 
-// downToVersion3 turns a current file back into what a version 3 server wrote: no
-// messages.mentions, no message_mentions, no triggers keeping it, no attachments.
-func downToVersion3() []string {
+// downToVersion4 turns a current file back into what a version 4 server wrote: no search
+// index, no pending table, no triggers noting changes for it.
+func downToVersion4() []string {
 	return []string{
+		"DROP TRIGGER messages_search_insert", "DROP TRIGGER messages_search_update", "DROP TRIGGER messages_search_delete",
+		"DROP TABLE message_search", "DROP TABLE message_search_pending",
+		"PRAGMA user_version = 4",
+	}
+}
+
+// downToVersion3 turns a current file back into what a version 3 server wrote: version 4,
+// and no messages.mentions, no message_mentions, no triggers keeping it, no attachments.
+func downToVersion3() []string {
+	return append(downToVersion4(),
 		"DROP TABLE attachments",
 		"DROP TRIGGER messages_mentions_insert",
 		"DROP TRIGGER messages_mentions_update",
@@ -140,7 +150,7 @@ func downToVersion3() []string {
 		"DROP TABLE message_mentions",
 		"ALTER TABLE messages DROP COLUMN mentions",
 		"PRAGMA user_version = 3",
-	}
+	)
 }
 
 // A database written by a version 3 server (no messages.mentions, no message_mentions)

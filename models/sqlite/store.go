@@ -34,6 +34,11 @@ type Options struct {
 	Synchronous string
 	// Logger receives writer failures and lifecycle messages.
 	Logger zerolog.Logger
+
+	// indexAtCommit (tests only) indexes the messages a batch noted for search before
+	// the batch commits, instead of in the indexer's bulk jobs (search.go), so that
+	// searches read the search index alone.
+	indexAtCommit bool
 }
 
 // busyTimeoutMS bounds how long a connection waits for a lock held by another process
@@ -49,6 +54,7 @@ type Store struct {
 	w     *writer
 	ckpt  *checkpointer
 	files fileStore // the uploads' bytes (attachments.go)
+	index *indexer  // nil with Options.indexAtCommit
 
 	closeOnce sync.Once
 	closeErr  error
@@ -101,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
 
-	if err := migrate(ctx, wdb); err != nil {
+	if err := migrate(ctx, wdb, opts.Logger); err != nil {
 		wdb.Close()
 		return nil, dbErr(fmt.Errorf("sqlite: schema: %w", err))
 	}
@@ -121,7 +127,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	rdb.SetConnMaxLifetime(0)
 	rdb.SetConnMaxIdleTime(0)
 
-	w, err := newWriter(ctx, wdb, opts.Logger)
+	var beforeCommit jobFunc
+	if opts.indexAtCommit {
+		beforeCommit = indexAtCommit
+	}
+	w, err := newWriter(ctx, wdb, opts.Logger, beforeCommit)
 	if err != nil {
 		rdb.Close()
 		wdb.Close()
@@ -144,6 +154,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		files: files,
 	}
 	s.ckpt = startCheckpointer(cdb, w.batches.Load, opts.Logger)
+	if !opts.indexAtCommit {
+		s.index = startIndexer(s)
+	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -182,6 +195,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // then closes every connection. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.index != nil {
+			s.index.close() // notes left are indexed after the next Open
+		}
 		errW := s.w.close()
 		errC := s.ckpt.close()
 		errWDB := s.wdb.Close()

@@ -55,12 +55,17 @@ type writer struct {
 	quit chan struct{} // closed by close: stop taking requests
 	done chan struct{} // closed when the loop has exited
 
+	// beforeCommit runs in every batch transaction that applied a write, after the last
+	// write and before COMMIT; if it fails, the batch is rolled back and every write in
+	// it fails. It brings the search index up to the batch's messages (search.go).
+	beforeCommit jobFunc
+
 	// Committed transactions and the writes they carried: their ratio is the group
 	// commit factor.
 	batches, writes atomic.Int64
 }
 
-func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger) (*writer, error) {
+func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger, beforeCommit jobFunc) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: writer connection: %w", err)
@@ -70,8 +75,10 @@ func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger) (*writer, er
 		stmts: newStmtCache(conn.PrepareContext),
 		log:   log,
 		reqs:  make(chan *job),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
+
+		beforeCommit: beforeCommit,
+		quit:         make(chan struct{}),
+		done:         make(chan struct{}),
 	}
 	go w.loop()
 	return w, nil
@@ -221,6 +228,13 @@ func (w *writer) run(batch []*job) {
 		}
 		answer()
 		return
+	}
+	if w.beforeCommit != nil {
+		if err := w.apply(ctx, w.beforeCommit); err != nil {
+			w.abort(err, len(batch))
+			failAll(err)
+			return
+		}
 	}
 	if err := w.exec(ctx, "COMMIT"); err != nil {
 		w.abort(err, len(batch))

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) models.Store) {
 		{"MessageChanges", messageChangeTests},
 		{"Reactions", reactionTests},
 		{"Mentions", mentionTests},
+		{"MessageSearch", messageSearchTests},
 		{"ReadMarks", readMarkTests},
 		{"FriendRequests", friendRequestTests},
 		{"Friends", friendTests},
