@@ -57,6 +57,7 @@ var eventInputs = map[string]struct {
 	"message:read":             {handlers.MessageReadInput{}, "MessageReadPayload"},
 	"message:react":            {handlers.MessageReactInput{}, "MessageReactPayload"},
 	"message:unreact":          {handlers.MessageReactInput{}, "MessageReactPayload"},
+	"message:search":           {handlers.MessageSearchInput{}, "MessageSearchPayload"},
 	"sync":                     {handlers.SyncInput{}, "SyncPayload"},
 	"user:block":               {handlers.UserIDInput{}, "UserIdPayload"},
 	"user:unblock":             {handlers.UserIDInput{}, "UserIdPayload"},

@@ -343,6 +343,21 @@ export interface MessageReadPayload {
   seq: number;
 }
 
+export interface MessageSearchPayload {
+  /**
+   * Plain text, 1–200 characters, at most 10 words: each word must start a word of the
+   * message (case and accents ignored: "cafe" finds "Café", "hel" finds "hello").
+   * Quotes, `*`, `-`, `:`, NEAR, AND, OR are not operators.
+   */
+  query: string;
+  /** Only this chat (you must be a member). Without it, every chat you are in. */
+  chatId?: string;
+  /** A nextCursor from an earlier page. */
+  before?: string;
+  /** Default 20, at most 50. */
+  limit?: number;
+}
+
 export interface SyncPayload {
   /** chatId → last seq the client has; chats left out return only their Chat. */
   cursors: Record<string, number>;
@@ -398,6 +413,13 @@ export interface MessageListResult {
   messages: Message[];
   /** More messages beyond the page in the direction of travel. */
   hasMore: boolean;
+}
+
+export interface MessageSearchResult {
+  /** Newest first; never deleted messages. */
+  messages: Message[];
+  /** Pass back as `before`; null on the last page. */
+  nextCursor: string | null;
 }
 
 export interface MessageDeleteResult {
@@ -481,6 +503,8 @@ export interface ClientToServerEvents {
   "message:react": (payload: MessageReactPayload, ack: (res: Ack<{ message: Message }>) => void) => void;
   /** Takes back your own reaction (none to take back is a no-op success). */
   "message:unreact": (payload: MessageReactPayload, ack: (res: Ack<{ message: Message }>) => void) => void;
+  /** Your chats' messages whose words start with the query's words, newest first. */
+  "message:search": (payload: MessageSearchPayload, ack: (res: Ack<MessageSearchResult>) => void) => void;
   /** Catch up after a reconnect. */
   sync: (payload: SyncPayload, ack: (res: Ack<SyncResult>) => void) => void;
 

@@ -127,6 +127,7 @@ func (h *Handlers) Events() []Event {
 		bind("message:read", h.MessageRead),
 		bind("message:react", h.MessageReact),
 		bind("message:unreact", h.MessageUnreact),
+		bind("message:search", h.MessageSearch),
 		bind("sync", h.Sync),
 		bind("user:block", h.UserBlock),
 		bind("user:unblock", h.UserUnblock),
