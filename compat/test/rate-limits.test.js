@@ -51,8 +51,10 @@ describe('event limits per user and class', () => {
     await a1.ok('friend:request:send', { userId: others[0].id });
     await a1.ok('friend:request:send', { userId: others[1].id });
     assertErr(await a1.ack('friend:request:send', { userId: others[2].id }), 'RATE_LIMITED');
-    for (let i = 0; i < 3; i++) await a1.ok('user:search', { query: 'u_' });
+    for (let i = 0; i < 2; i++) await a1.ok('user:search', { query: 'u_' });
+    await a1.ok('message:search', { query: 'hello' }); // one bucket for both searches
     assertErr(await a1.ack('user:search', { query: 'u_' }), 'RATE_LIMITED');
+    assertErr(await a1.ack('message:search', { query: 'hello' }), 'RATE_LIMITED', 'message:search is in the search class');
     await a1.ok('friend:request:list', {}); // everything else
     a1.close();
   });
