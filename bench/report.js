@@ -133,13 +133,38 @@ const SCENARIOS = {
       `${r.disconnects} dropped; RSS right after connecting ${fmt(mib(r.rssConnectedKiB), 1)} MiB, peak ${fmt(mib(r.hwmKiB), 1)} MiB; ` +
       `load generator RSS ${fmt(r.loadgenHeapMiB)} MiB`,
   },
+  search: {
+    title: 'search: message:search on SQLite (store call, no server)',
+    columns: [
+      col('queries', 'queries', 0, false),
+      col('**p50 ms**', 'p50Ms', 2),
+      col('p90 ms', 'p90Ms', 2),
+      col('**p99 ms**', 'p99Ms', 2),
+      col('max ms', 'maxMs', 2),
+      col('results per query (page of 20)', 'meanResults', 1, false),
+    ],
+    ratios: [],
+    shape: (r) =>
+      `${fmt(r.messages)} messages in ${fmt(r.chats)} group chats of 5-7 members, one SQLite file (${fmt(r.fileMiB)} MiB, of which the ` +
+      `search index ${fmt(r.indexMiB)} MiB), built once with plain SQL and the store's own index code, not optimized; texts of 3-17 words ` +
+      'from 30,000 made-up words with Zipf frequencies. Each query asks Store.SearchMessages for a page of 20 (limit 21) and reads it; ' +
+      'queries are a quarter each a frequency-drawn word, a uniformly drawn (mostly rare) word, the first 3 letters of a frequency-drawn word, ' +
+      'and two words; after 200 warm-up queries, one at a time. Latency is the store call (the query, reading the rows); the socket and ' +
+      'the rendering of the messages (their senders and replies) come on top.',
+    checks: (r) => {
+      const kinds = Object.entries(r.byKind || {}).map(([k, v]) => `${k} p50 ${fmt(v.p50Ms, 2)} / p99 ${fmt(v.p99Ms, 2)} ms`).join(', ');
+      return `${kinds}${r.buildSec ? `; the database was built in this run (${fmt(r.buildSec)} s)` : ''}`;
+    },
+    perRun: true,
+  },
 };
 
 const out = [];
 if (process.env.BENCH_META) {
   const m = JSON.parse(process.env.BENCH_META);
   out.push(`Run ${m.date} at ${m.commit}; ${m.cores} cores; ${m.node}, ${m.go}. Servers and load generators are separate processes on 127.0.0.1; ` +
-    'server CPU is utime+stime from /proc/<pid>/stat over the measured window; every Parley figure is beside Node figures from the same run.');
+    'server CPU is utime+stime from /proc/<pid>/stat over the measured window; every Parley figure is beside Node figures from the same run' +
+    (runs.some((r) => r.scenario === 'search') ? ' (except search, which has no Node counterpart).' : '.'));
   out.push('');
 }
 
@@ -181,6 +206,10 @@ for (const name of order) {
     out.push('');
     out.push('Per run:');
     for (const r of rs) {
+      if (S.perRun) {
+        out.push(`- ${nameOf(r)}: ${S.checks(r)}.`);
+        continue;
+      }
       let line = `- ${nameOf(r)}: ${S.checks(r)}; server ${fmt(r.serverCpuSec, 2)} CPU-s in ${fmt(r.measuredSec, 1)} s, ` +
         `load generator ${fmt(r.loadgenCpuCores, 2)} cores, whole machine ${fmt(r.machineBusyCores, 2)} of ${r.machineCores} cores busy`;
       if (r.parley) {

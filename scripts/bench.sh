@@ -7,11 +7,12 @@
 # bound the servers' throughput. Both drive the same scenarios and print the same JSON.
 # Prints one Markdown table per scenario with each server's row and Parley / Node ratio rows.
 #
-#   scripts/bench.sh                                  # all four scenarios, ~5-6 min on 2 cores
+#   scripts/bench.sh                                  # all five scenarios, ~7-8 min on 2 cores
+#                                                     # (+2-3 min once, to build the search database)
 #   BENCH_SCENARIOS="e2e open" scripts/bench.sh       # a subset
 #   BENCH_QUICK=1 scripts/bench.sh                    # short windows, 1,000 idle conns (~2 min)
 #
-# Scenarios (BENCH_SCENARIOS, default "fanout e2e open idle"):
+# Scenarios (BENCH_SCENARIOS, default "fanout e2e open idle search"):
 #   fanout  200 clients in one room `r`; 16 `m` broadcasts of ~150-byte JSON in flight, each
 #           complete when every client (sender included) has it. Node: bench/node-fanout-server.js;
 #           Parley: the Go main package bench/fanout (skipped, with a note, until it exists).
@@ -22,9 +23,15 @@
 #           each send's scheduled time; same three servers.
 #   idle    5,000 idle websocket connections opened in batches; RSS per connection. Parley
 #           (one JWT user per connection) and bare Node.
+#   search  message:search on SQLite, Parley only (no server, no load generator): the Go benchmark
+#           BenchmarkSearchMessages (models/sqlite/search_bench_test.go) on a database of
+#           1,000,000 messages in 1,000 chats, built once with plain SQL and kept in
+#           ~/.cache/parley; p50/p90/p99 of a search by a caller in 20 of the chats, in one chat
+#           (chatId), and by a caller in 200 chats. It measures the store call (the query and
+#           reading the page), on the work tree's code. BENCH_SEARCH=0 skips it.
 #
 # Knobs (environment; defaults in brackets, BENCH_QUICK=1 changes the starred ones):
-#   BENCH_SCENARIOS   scenarios, in order ["fanout e2e open idle"]
+#   BENCH_SCENARIOS   scenarios, in order ["fanout e2e open idle search"]
 #   BENCH_LOADGEN     go (bench/loadgen, built here) or node (bench/*.js, socket.io-client) [go]
 #   BENCH_SERVERS     servers to run where a scenario has them ["parley node-sqlite node"];
 #                     in fanout "parley" is bench/fanout and "node" bench/node-fanout-server.js
@@ -40,6 +47,9 @@
 #            BENCH_ACK_TIMEOUT_MS [10000]
 #   idle:    BENCH_IDLE_CONNS* [5000; quick 1000]  BENCH_IDLE_BATCH [250]
 #            BENCH_IDLE_SECONDS* [10; quick 3]  BENCH_IDLE_SETTLE [2]
+#   search:  BENCH_SEARCH [1; 0 leaves the scenario out]  BENCH_SEARCH_QUERIES* per case [2000; quick 500]
+#            BENCH_SEARCH_MESSAGES [1000000]  BENCH_SEARCH_CHATS [1000]
+#            BENCH_SEARCH_DB  the database file [~/.cache/parley/search-bench-<messages>-<chats>-v1.db]
 #   BENCH_PARLEY_REV  build Parley from this git revision (git archive into a temporary
 #                     directory; the work tree is untouched) instead of the work tree,
 #                     e.g. BENCH_PARLEY_REV=HEAD to measure the last commit
@@ -65,7 +75,11 @@ cd "$(dirname "$0")/.."
 QUICK=${BENCH_QUICK:-0}
 LOADGEN=${BENCH_LOADGEN:-go}
 [ "$QUICK" = 1 ] && q=1 || q=0
-SCENARIOS=${BENCH_SCENARIOS:-fanout e2e open idle}
+SCENARIOS=${BENCH_SCENARIOS:-fanout e2e open idle search}
+if [ "${BENCH_SEARCH:-1}" = 0 ]; then SCENARIOS=$(echo " $SCENARIOS " | sed 's/ search / /g'); fi
+SEARCH_QUERIES=${BENCH_SEARCH_QUERIES:-$([ $q = 1 ] && echo 500 || echo 2000)}
+SEARCH_MESSAGES=${BENCH_SEARCH_MESSAGES:-1000000}
+SEARCH_CHATS=${BENCH_SEARCH_CHATS:-1000}
 SERVERS=${BENCH_SERVERS:-parley node-sqlite node}
 RUNS=${BENCH_RUNS:-1}
 SECS=${BENCH_SECONDS:-$([ $q = 1 ] && echo 4 || echo 10)}
@@ -102,14 +116,15 @@ has() { # word list...
 }
 has "$LOADGEN" go node || die "BENCH_LOADGEN must be go or node, got '$LOADGEN'"
 for s in $SCENARIOS; do
-  has "$s" fanout e2e open idle || die "unknown scenario $s in BENCH_SCENARIOS (want fanout, e2e, open, idle)"
+  has "$s" fanout e2e open idle search || die "unknown scenario $s in BENCH_SCENARIOS (want fanout, e2e, open, idle, search)"
 done
 for s in $SERVERS; do
   has "$s" parley node-sqlite node || die "unknown server $s in BENCH_SERVERS (want parley, node-sqlite, node)"
 done
 for v in RUNS:RUNS SECS:SECONDS FANOUT_CLIENTS:FANOUT_CLIENTS FANOUT_INFLIGHT:FANOUT_INFLIGHT FANOUT_BYTES:FANOUT_BYTES \
   ROOMS:ROOMS MEMBERS:MEMBERS SENDERS:SENDERS INFLIGHT:INFLIGHT TEXT_BYTES:TEXT_BYTES RATE:RATE ACK_TIMEOUT_MS:ACK_TIMEOUT_MS \
-  IDLE_CONNS:IDLE_CONNS IDLE_BATCH:IDLE_BATCH IDLE_SECONDS:IDLE_SECONDS; do
+  IDLE_CONNS:IDLE_CONNS IDLE_BATCH:IDLE_BATCH IDLE_SECONDS:IDLE_SECONDS \
+  SEARCH_QUERIES:SEARCH_QUERIES SEARCH_MESSAGES:SEARCH_MESSAGES SEARCH_CHATS:SEARCH_CHATS; do
   var=${v%%:*}
   [[ ${!var} =~ ^[0-9]+$ ]] && [ "${!var}" -gt 0 ] || die "BENCH_${v#*:} must be a positive integer, got '${!var}'"
 done
@@ -132,6 +147,9 @@ servers_for() {
 }
 wanted=""
 for s in $SCENARIOS; do wanted+=" $(servers_for "$s")"; done
+# Scenarios with servers and a load generator (search has neither: it needs only Go).
+load_scenarios=0
+for s in $SCENARIOS; do [ "$s" = search ] || load_scenarios=1; done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench.XXXXXX")
 server_pid=""
@@ -238,13 +256,14 @@ if has parley-fanout $wanted; then
   fi
 fi
 loadgen=() # the Go load generator's command, empty for the Node generators
-if [ "$LOADGEN" = go ]; then
+if [ "$LOADGEN" = go ] && [ "$load_scenarios" = 1 ]; then
   say "building the load generator (./bench/loadgen)"
   timeout 300 go build -o "$tmp/loadgen" ./bench/loadgen || die "go build ./bench/loadgen failed (BENCH_LOADGEN=node runs the Node load generators)"
   # The Go runtime knobs are for the servers under test: the load generator runs without them.
   loadgen=(env -u GOGC -u GOMAXPROCS -u GODEBUG "$tmp/loadgen")
   # report.js describes the Node generator's client in its Shape lines; say which one ran.
   for s in $SCENARIOS; do
+    [ "$s" = search ] && continue
     note "$s" "Load generator: bench/loadgen (Go; its own Socket.IO v4 client over WebSocket, one process, not socket.io-client v4 as the Shape line says). BENCH_LOADGEN=node runs the Node generators."
   done
 fi
@@ -254,7 +273,7 @@ deps_ok() {
     (cd bench && node -e 'require("better-sqlite3")' 2>/dev/null) || return 1
   fi
 }
-if ! deps_ok; then
+if [ "$load_scenarios" = 1 ] && ! deps_ok; then
   say "installing bench dependencies (npm ci; better-sqlite3 compiles from source, 1-3 minutes)"
   nodedir=()
   # Build the native module against the installed Node's headers, not downloaded ones.
@@ -313,7 +332,8 @@ start_server() { # key port
   wait_healthy "$server_pid" "$port" "$key"
 }
 
-sio_version=$(node -p 'require("./bench/node_modules/socket.io/package.json").version')
+sio_version=n/a
+[ "$load_scenarios" = 1 ] && sio_version=$(node -p 'require("./bench/node_modules/socket.io/package.json").version')
 label() {
   case "$1" in
     parley) echo "Parley (Go, SQLite, $parley_src${GOGC:+, GOGC=$GOGC})" ;;
@@ -402,8 +422,44 @@ run_one() { # scenario key round
   results+=("${out%.load.json}.json")
 }
 
+# The search scenario: the Go benchmark writes its results as JSON; each case becomes a run.
+run_search() {
+  local raw="$tmp/search.raw.json" rc=0
+  local -a dbenv=()
+  [ -n "${BENCH_SEARCH_DB:-}" ] && dbenv=(PARLEY_BENCH_SEARCH_DB="$BENCH_SEARCH_DB")
+  say "search: BenchmarkSearchMessages, $SEARCH_QUERIES queries per case on $SEARCH_MESSAGES messages in $SEARCH_CHATS chats (the database is built once, 2-3 min)"
+  env "${dbenv[@]}" PARLEY_BENCH_SEARCH_JSON="$raw" PARLEY_BENCH_SEARCH_MESSAGES="$SEARCH_MESSAGES" PARLEY_BENCH_SEARCH_CHATS="$SEARCH_CHATS" \
+    timeout 3600 go test ./models/sqlite -run '^$' -bench '^BenchmarkSearchMessages$' -benchtime "${SEARCH_QUERIES}x" -timeout 60m \
+    >"$tmp/search.log" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ] || [ ! -s "$raw" ]; then
+    failed=1
+    note search "Parley message:search: FAILED (exit $rc): $(tail -n 5 "$tmp/search.log" | tr '\n' ' ')"
+    return 0
+  fi
+  local commit
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  node -e '
+    const fs = require("fs");
+    const [raw, dir, commit] = process.argv.slice(1);
+    const names = { caller_in_20_chats: "caller in 20 chats", one_chat_chatId: "one chat (chatId)", caller_in_200_chats: "caller in 200 chats" };
+    JSON.parse(fs.readFileSync(raw, "utf8")).forEach((r, i) => {
+      const c = r.scenario;
+      Object.assign(r, { key: `search-${c}`, case: c, scenario: "search", round: 1,
+        server: `Parley SQLite (work tree ${commit}): ${names[c] || c}` });
+      const f = `${dir}/search.${i}.json`;
+      fs.writeFileSync(f, JSON.stringify(r));
+      console.log(f);
+    });
+  ' "$raw" "$tmp" "$commit" >"$tmp/search.files" || { failed=1; note search "Parley message:search: FAILED to read the results"; return 0; }
+  while read -r f; do results+=("$f"); done <"$tmp/search.files"
+}
+
 t_start=$(date +%s)
 for scenario in $SCENARIOS; do
+  if [ "$scenario" = search ]; then
+    run_search
+    continue
+  fi
   keys=$(servers_for "$scenario")
   for round in $(seq "$RUNS"); do
     order=$keys
