@@ -168,28 +168,7 @@ func TestOpenMigratesVersion3Attachments(t *testing.T) {
 	}
 	a := models.NewID()
 	g := mkGroup(t, s, time.Now(), a, models.NewID())
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range downToVersion3() {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
-	}
+	s = rewriteFile(t, s, path, downToVersion3())
 	att := &models.Attachment{UploaderID: a, Name: "f", ContentType: "text/plain", CreatedAt: time.Now()}
 	if err := s.CreateAttachment(ctx, att, bytes.NewReader([]byte("hi"))); err != nil {
 		t.Fatal(err)

@@ -24,29 +24,7 @@ func TestOpenMigratesVersion1(t *testing.T) {
 	}
 	a := models.NewID()
 	g := mkGroup(t, s, time.Now(), a, models.NewID())
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DROP TRIGGER messages_seq", "PRAGMA user_version = 1"} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
-	}
+	s = rewriteFile(t, s, path, []string{"DROP TRIGGER messages_seq", "PRAGMA user_version = 1"})
 	for want := int64(1); want <= 2; want++ {
 		m, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "x", CreatedAt: time.Now()})
 		if err != nil || m.Seq != want {
@@ -75,34 +53,12 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The v2 tables, as a v2 server created them (SQLite ≥ 3.35 drops columns).
-	for _, q := range append(downToVersion3(),
+	s = rewriteFile(t, s, path, append(downToVersion3(),
 		"ALTER TABLE messages DROP COLUMN reactions",
 		"ALTER TABLE chat_members DROP COLUMN muted_until",
 		"PRAGMA user_version = 2",
-	) {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
-	}
+	))
 	m, err := s.MessageByID(ctx, old.ID)
 	if err != nil || m.Text != "from v2" || len(m.Reactions) != 0 {
 		t.Fatalf("v2 message after the migration: %+v %v", m, err)
@@ -127,6 +83,36 @@ func TestOpenMigratesVersion2(t *testing.T) {
 	if m, err := s.MessageByID(ctx, old.ID); err != nil || len(m.Reactions) != 1 {
 		t.Fatalf("reactions after a reopen: %+v %v", m, err)
 	}
+}
+
+// rewriteFile closes s, runs stmts on its file through a plain connection (as an older
+// server, or another program, would have written it), opens the store on the file again
+// (closed when the test ends) and checks that the open brought it to schemaVersion.
+func rewriteFile(t *testing.T, s *Store, path string, stmts []string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	if s, err = Open(ctx, path, Options{Logger: zerolog.Nop()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	var v int
+	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
+	}
+	return s
 }
 
 // downToVersion4 turns a current file back into what a version 4 server wrote: no search
@@ -169,29 +155,7 @@ func TestOpenMigratesVersion3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range downToVersion3() {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Close() }()
-	var v int
-	if err := s.reads.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion)
-	}
+	s = rewriteFile(t, s, path, downToVersion3())
 	if m, err := s.MessageByID(ctx, old.ID); err != nil || m.Text != "from v3" || m.Mentions != nil {
 		t.Fatalf("v3 message after the migration: %+v %v", m, err)
 	}

@@ -341,25 +341,8 @@ func TestVacuumKeepsSearch(t *testing.T) {
 	for i, text := range []string{"alpha one", "beta two", "gamma three", "alpha four"} {
 		ids = append(ids, send(t, s, g.ID, a, text, at(i)).ID)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Gaps in the rowids, as rows removed by hand would leave, then VACUUM.
-	for _, q := range []string{`DELETE FROM messages WHERE text = 'beta two'`, `VACUUM`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = rewriteFile(t, s, path, []string{`DELETE FROM messages WHERE text = 'beta two'`, `VACUUM`})
 	if got := searchIDs(t, s, a, "alpha"); !slices.Equal(got, []string{ids[3], ids[0]}) {
 		t.Errorf("alpha after VACUUM: %v, want %v", got, []string{ids[3], ids[0]})
 	}
@@ -385,28 +368,10 @@ func TestOpenMigratesVersion4(t *testing.T) {
 		t.Fatal(err)
 	}
 	edited := send(t, s, g.ID, a, "before", at(4))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range append(downToVersion4(),
+	s = rewriteFile(t, s, path, append(downToVersion4(),
 		// What a version 4 server did after that: an edit, with no index to keep.
 		"UPDATE messages SET text = 'after' WHERE text = 'before'",
-	) {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	))
 	if got := searchIDs(t, s, a, "ecrit"); !slices.Equal(got, []string{kept.ID}) {
 		t.Errorf("ecrit after the migration: %v, want %v", got, []string{kept.ID})
 	}
