@@ -348,19 +348,7 @@ func (s *Store) sequenceChat(ctx context.Context, cid bson.ObjectID, r *Migratio
 		return mapErr(err)
 	}
 	defer cur.Close(ctx)
-	var batch []mongo.WriteModel
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		res, err := s.messages.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(true))
-		if err != nil {
-			return mapErr(err)
-		}
-		r.MessagesSequenced += int(res.ModifiedCount)
-		batch = batch[:0]
-		return nil
-	}
+	batch := bulkUpdates{coll: s.messages, ordered: true, modified: &r.MessagesSequenced}
 	for cur.Next(ctx) {
 		var m struct {
 			ID bson.ObjectID `bson:"_id"`
@@ -369,19 +357,16 @@ func (s *Store) sequenceChat(ctx context.Context, cid bson.ObjectID, r *Migratio
 			return mapErr(err)
 		}
 		next++
-		batch = append(batch, mongo.NewUpdateOneModel().
+		if err := batch.add(ctx, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: m.ID}, {Key: "seq", Value: bson.D{{Key: "$exists", Value: false}}}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: next}}}}))
-		if len(batch) == migrationBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: next}}}})); err != nil {
+			return err
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return mapErr(err)
 	}
-	return flush()
+	return batch.flush(ctx)
 }
 
 // migrateSearchWords gives searchWords to the messages without them: all of a Node-era
@@ -398,19 +383,7 @@ func (s *Store) migrateSearchWords(ctx context.Context, r *MigrationReport) erro
 		return mapErr(err)
 	}
 	defer cur.Close(ctx)
-	var batch []mongo.WriteModel
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		res, err := s.messages.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
-		if err != nil {
-			return mapErr(err)
-		}
-		r.MessagesIndexed += int(res.ModifiedCount)
-		batch = batch[:0]
-		return nil
-	}
+	batch := bulkUpdates{coll: s.messages, modified: &r.MessagesIndexed}
 	for cur.Next(ctx) {
 		var m struct {
 			ID   bson.ObjectID `bson:"_id"`
@@ -423,19 +396,16 @@ func (s *Store) migrateSearchWords(ctx context.Context, r *MigrationReport) erro
 		if !ok {
 			continue // no text, or not a string: nothing to search
 		}
-		batch = append(batch, mongo.NewUpdateOneModel().
+		if err := batch.add(ctx, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: m.ID}, {Key: "text", Value: text}, missing[0]}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "searchWords", Value: searchWordsValue(text)}}}}))
-		if len(batch) == migrationBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "searchWords", Value: searchWordsValue(text)}}}})); err != nil {
+			return err
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return mapErr(err)
 	}
-	return flush()
+	return batch.flush(ctx)
 }
 
 func (s *Store) migrateRequests(ctx context.Context, r *MigrationReport) error {
@@ -462,4 +432,34 @@ func (s *Store) migrateRequests(ctx context.Context, r *MigrationReport) error {
 		}
 	}
 	return mapErr(cur.Err())
+}
+
+// bulkUpdates sends a migration's updates to coll in bulk writes of migrationBatch and
+// adds what they modified to *modified. ordered: a write stops at its first error.
+type bulkUpdates struct {
+	coll     *mongo.Collection
+	ordered  bool
+	modified *int
+	batch    []mongo.WriteModel
+}
+
+func (b *bulkUpdates) add(ctx context.Context, m mongo.WriteModel) error {
+	b.batch = append(b.batch, m)
+	if len(b.batch) < migrationBatch {
+		return nil
+	}
+	return b.flush(ctx)
+}
+
+func (b *bulkUpdates) flush(ctx context.Context) error {
+	if len(b.batch) == 0 {
+		return nil
+	}
+	res, err := b.coll.BulkWrite(ctx, b.batch, options.BulkWrite().SetOrdered(b.ordered))
+	if err != nil {
+		return mapErr(err)
+	}
+	*b.modified += int(res.ModifiedCount)
+	b.batch = b.batch[:0]
+	return nil
 }
