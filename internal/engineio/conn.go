@@ -63,11 +63,13 @@ type Conn struct {
 	ws        *wsTransport
 	probe     *wsTransport
 	upgrading bool
-	probed    bool // the upgrade's probe was answered
 
 	// Polling: the pending GET, the POST in progress, and what a woken GET appends
 	// after the queue (a close or noop packet).
-	poll       chan struct{}
+	poll chan struct{}
+	// pollHeld: the pending GET came while an upgrade was under way; the probe does not
+	// release it (servePoll holds it until the upgrade completes or Options.UpgradeCheck).
+	pollHeld   bool
 	posting    bool
 	pollTail   *Packet
 	closeTimer *time.Timer

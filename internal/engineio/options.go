@@ -11,6 +11,9 @@ type Options struct {
 	// UpgradeTimeout bounds a polling → WebSocket upgrade between the probe and the
 	// upgrade packet. Default 10 s.
 	UpgradeTimeout time.Duration
+	// UpgradeCheck is how long a GET that arrives during an upgrade is held (default
+	// 100 ms, Node's check interval): refused if the upgrade completes meanwhile, else a noop.
+	UpgradeCheck time.Duration
 	// MaxPayload is the largest packet (WebSocket message) or polling request body
 	// accepted, in bytes; larger ones close the connection. Default 1,000,000.
 	MaxPayload int
@@ -35,6 +38,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = 20 * time.Second
+	}
+	if o.UpgradeCheck <= 0 {
+		o.UpgradeCheck = 100 * time.Millisecond
 	}
 	if o.UpgradeTimeout <= 0 {
 		o.UpgradeTimeout = 10 * time.Second

@@ -13,9 +13,6 @@ import (
 // recordSeparator joins the packets of a polling payload.
 const recordSeparator = 0x1e
 
-// upgradeCheckInterval is how long a GET that arrives during an upgrade is held.
-const upgradeCheckInterval = 100 * time.Millisecond
-
 func (c *Conn) servePolling(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
@@ -50,16 +47,19 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(c.queue) == 0 && c.pollTail == nil && c.state == stateOpen {
-		// During an upgrade (the probe answered), a GET from a client that is switching
-		// is held briefly, as Node's 100 ms check does: if the upgrade completes meanwhile
-		// it is refused like any GET after it, otherwise it is released with a noop.
-		duringUpgrade := c.upgrading && c.probed
+		// During an upgrade (a WebSocket with this sid is being probed), a GET is held
+		// briefly, as Node's 100 ms check does: if the upgrade completes meanwhile it is
+		// refused like any GET after it, otherwise it is released with a noop. The probe's
+		// answer does not release it: a client may send the probe and its upgrade at
+		// once, and a GET it sends between them, read before them, must see the upgrade.
+		duringUpgrade := c.upgrading
 		ch := make(chan struct{}, 1)
 		c.poll = ch
+		c.pollHeld = duringUpgrade
 		c.mu.Unlock()
 		var hold <-chan time.Time
 		if duringUpgrade {
-			t := time.NewTimer(upgradeCheckInterval)
+			t := time.NewTimer(c.srv.opts.UpgradeCheck)
 			defer t.Stop()
 			hold = t.C
 		}
@@ -69,7 +69,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			c.mu.Lock()
 			if c.poll == ch {
-				c.poll = nil
+				c.poll, c.pollHeld = nil, false
 			}
 			c.mu.Unlock()
 			// The client gave up on its poll: Node treats that as a transport error.
@@ -78,7 +78,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		c.mu.Lock()
 		if c.poll == ch {
-			c.poll = nil
+			c.poll, c.pollHeld = nil, false
 		}
 		if c.transport != transportPolling {
 			// Upgraded while this GET waited: the queue belongs to the WebSocket now.

@@ -50,6 +50,32 @@ func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 	}
 }
 
+// A GET that comes while a WebSocket with the sid is being probed is held, and the probe's
+// answer does not release it: a client may send "2probe" and "5" together, and a GET read
+// before them must be refused as any GET after the upgrade (the official suite's "ignores
+// HTTP requests with same sid after upgrade" sends exactly that, racing the two).
+func TestUpgradeRefusesAGetReadBeforeItsProbe(t *testing.T) {
+	ts := startServer(t, Options{UpgradeCheck: 10 * time.Second})
+	sid, _ := ts.handshake()
+	ts.nextConn()
+	ws := ts.dialWS("transport=websocket&sid=" + sid)
+	got := make(chan int, 1)
+	go func() { code, _ := ts.get(ts.url("transport=polling&sid=" + sid)); got <- code }()
+	waitPending(t, ts, sid)
+	writeText(t, ws, "2probe")
+	if answer, _ := readText(t, ws); answer != "3probe" {
+		t.Fatalf("probe answer %q", answer)
+	}
+	writeText(t, ws, "5")
+	if code := recv(t, got, "the held GET"); code != 400 {
+		t.Fatalf("the GET read before the upgrade got %d, want 400", code)
+	}
+	writeText(t, ws, "4echo:over ws")
+	if answer, _ := readText(t, ws); answer != "4over ws" {
+		t.Fatalf("echo %q", answer)
+	}
+}
+
 func TestUpgradeProbeTimesOutAndPollingGoesOn(t *testing.T) {
 	ts := startServer(t, Options{UpgradeTimeout: 200 * time.Millisecond})
 	sid, _ := ts.handshake()

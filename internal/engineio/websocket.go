@@ -119,7 +119,6 @@ func (c *Conn) abortUpgrade(t *wsTransport) {
 	}
 	c.probe = nil
 	c.upgrading = false
-	c.probed = false
 	c.mu.Unlock()
 	t.conn.Close()
 }
@@ -133,11 +132,12 @@ func (c *Conn) onProbePacket(t *wsTransport, p decodedPacket) bool {
 			return false
 		}
 		c.mu.Lock()
-		c.probed = true
-		if c.poll != nil && len(c.queue) == 0 {
-			c.pollTail = c.srv.noop // release the pending GET
+		if !c.pollHeld {
+			if c.poll != nil && len(c.queue) == 0 {
+				c.pollTail = c.srv.noop // release the pending GET
+			}
+			c.wakePollLocked()
 		}
-		c.wakePollLocked()
 		c.mu.Unlock()
 		return true
 	case p.typ == typeUpgrade:
@@ -149,7 +149,6 @@ func (c *Conn) onProbePacket(t *wsTransport, p decodedPacket) bool {
 		}
 		c.probe = nil
 		c.upgrading = false
-		c.probed = false
 		c.transport = transportWebSocket
 		c.ws = t
 		if c.poll != nil {
