@@ -52,6 +52,7 @@ func (s *Server) authorize(hs *socketio.Handshake) (any, error) {
 	} else {
 		chatIDs, err := s.store.ChatIDsForUser(ctx, id.userID)
 		if err != nil {
+			s.local.unreserve(id.userID) // a retry must not find its own refused handshake counted
 			return nil, connectRefusal(utils.CodeUnavailable)
 		}
 		for _, chatID := range chatIDs {

@@ -58,6 +58,11 @@ func TestLocalSocketsReserveCountsHandshakesInProgress(t *testing.T) {
 	if !l.reserve("v", 2, now) {
 		t.Fatal("another user was refused")
 	}
+	// A handshake refused after its reservation gives the place back at once.
+	l.unreserve("u")
+	if !l.reserve("u", 2, now) {
+		t.Fatal("a refused handshake's place was not given back")
+	}
 	// A reservation whose socket never connected lapses.
 	if !l.reserve("u", 2, now.Add(reservationTTL)) {
 		t.Fatal("lapsed reservations still count")

@@ -62,6 +62,17 @@ func (l *localSockets) add(userID string, s *socketio.Socket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.byUser[userID] = append(l.byUser[userID], s)
+	l.unreserveLocked(userID)
+}
+
+// unreserve gives back the reservation of a handshake that was refused after reserve.
+func (l *localSockets) unreserve(userID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unreserveLocked(userID)
+}
+
+func (l *localSockets) unreserveLocked(userID string) {
 	if p := l.pending[userID]; len(p) > 0 {
 		l.setPending(userID, p[1:])
 	}
