@@ -171,6 +171,18 @@ func (c *cluster) receive(payload []byte) {
 		return
 	}
 	if len(parts) == 2 {
+		if parts[1] == c.node {
+			// Judged dead while alive (frozen longer than a lease, its Redis connection
+			// intact): the others have forgotten this node's users. Write and announce
+			// everything again, as after a Redis outage; republish also drops the reap
+			// claim, so a real death later is reaped too.
+			c.log.Warn().Str("reaper", parts[0]).Msg("another node judged this one dead; announcing its users again")
+			select {
+			case c.resync <- struct{}{}:
+			default:
+			}
+			return
+		}
 		c.forget(parts[1])
 		c.presence.NodeGone(parts[1])
 		return
@@ -243,14 +255,15 @@ func (c *cluster) renew(full bool) {
 	}
 }
 
-// republish is a node's return after Redis came back: its lease and hash again, each of
-// its users announced again (the others may have lost them), then the others' read again
-// once they have had a moment to write theirs.
+// republish is a node's return after Redis came back (or after the others judged it
+// dead): its lease and hash again, each of its users announced again (the others may have
+// lost them), then the others' read again once they have had a moment to write theirs.
 func (c *cluster) republish() {
 	c.renew(true)
 	states := c.presence.LocalStates()
 	ctx, cancel := context.WithTimeout(c.ctx, c.lease/4)
 	pipe := c.client.Pipeline()
+	pipe.Del(ctx, reapKey(c.node)) // a claim on this node, alive, is stale
 	for user, st := range states {
 		pipe.Publish(ctx, presenceChannel, presenceMessage(c.node, user, st))
 	}
