@@ -41,29 +41,46 @@ const MaxSearchTerms = 10
 // SearchWords returns the distinct words of text in the folded form search compares, in
 // the order they first appear; nil when text has none.
 func SearchWords(text string) []string {
-	var out []string
+	var (
+		out  []string
+		seen map[string]struct{} // once out outgrows a scan: a long text's words stay linear
+	)
 	forEachWord(text, func(w string) {
 		if out == nil {
 			out = make([]string, 0, min(len(text)/4+1, 64))
 		}
-		for _, seen := range out {
-			if seen == w {
+		if seen != nil {
+			if _, dup := seen[w]; dup {
+				return
+			}
+			seen[w] = struct{}{}
+			out = append(out, w)
+			return
+		}
+		for _, prev := range out {
+			if prev == w {
 				return
 			}
 		}
 		out = append(out, w)
+		if len(out) == searchWordsScanned {
+			seen = make(map[string]struct{}, 2*searchWordsScanned)
+			for _, prev := range out {
+				seen[prev] = struct{}{}
+			}
+		}
 	})
 	return out
 }
+
+// searchWordsScanned is how many distinct words SearchWords compares one by one before it
+// keeps a set: a sentence costs no map, a 4,000-character list of words no quadratic scan.
+const searchWordsScanned = 16
 
 // SearchTerms returns the words of a search query (SearchWords of it): the words a
 // matching message must have a word starting with. It is nil for a query without any
 // letter or digit ("*", `"`, "--"), which matches nothing.
 func SearchTerms(query string) []string { return SearchWords(query) }
-
-// SearchText is the words of text joined by single spaces: the form the SQLite store gives
-// its full-text index.
-func SearchText(text string) string { return strings.Join(SearchWords(text), " ") }
 
 // forEachWord calls yield with every word of text, folded, in order, repeats included.
 func forEachWord(text string, yield func(string)) {

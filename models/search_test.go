@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -47,8 +48,8 @@ func TestSearchWords(t *testing.T) {
 	if got := SearchTerms("*"); got != nil {
 		t.Errorf("SearchTerms(*) = %q, want nil", got)
 	}
-	if got := SearchText("Hi, YOU there you"); got != "hi you there" {
-		t.Errorf("SearchText = %q", got)
+	if got := strings.Join(SearchWords("Hi, YOU there you"), " "); got != "hi you there" {
+		t.Errorf("SearchWords joined = %q", got)
 	}
 }
 
@@ -124,5 +125,18 @@ func BenchmarkSearchWords(b *testing.B) {
 				SearchWords(c.text)
 			}
 		})
+	}
+}
+
+// Past the words compared one by one, repeats are still dropped and the order kept.
+func TestSearchWordsManyDistinct(t *testing.T) {
+	var text, want []string
+	for i := range 40 {
+		w := fmt.Sprintf("w%d", i)
+		text, want = append(text, w), append(want, w)
+	}
+	text = append(text, "W3", "w30", "w0", "w39")
+	if got := SearchWords(strings.Join(text, " ")); !slices.Equal(got, want) {
+		t.Errorf("SearchWords = %v, want %v", got, want)
 	}
 }
