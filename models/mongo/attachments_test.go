@@ -196,3 +196,38 @@ func TestAttachmentSweepFinishesInterruptedWork(t *testing.T) {
 		t.Errorf("the chunk of the upload in flight was removed")
 	}
 }
+
+// A send that reuses a stored message's id (no clientId) stores nothing: its uploads stay
+// the caller's, unattached, and the stored message keeps its own attachments.
+func TestInsertReusingAnIDAttachesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, Options{})
+	ids := mustUsers(t, s, "ann", "ben")
+	chat := mustGroup(t, s, ids...)
+	upload := func(name string) string {
+		a := &models.Attachment{UploaderID: ids[0], Name: name, ContentType: "text/plain", CreatedAt: time.Now()}
+		if err := s.CreateAttachment(ctx, a, bytes.NewReader([]byte(name))); err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	first, second := upload("first"), upload("second")
+	orig, _, err := s.InsertMessage(ctx, &models.Message{ChatID: chat.ID, SenderID: ids[0], Text: "one", CreatedAt: time.Now(),
+		Attachments: []models.Attachment{{ID: first}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, created, err := s.InsertMessage(ctx, &models.Message{ID: orig.ID, ChatID: chat.ID, SenderID: ids[0], Text: "two", CreatedAt: time.Now(),
+		Attachments: []models.Attachment{{ID: second}}})
+	if err != nil || created {
+		t.Fatalf("reused id: created %v, %v", created, err)
+	}
+	if len(again.Attachments) != 1 || again.Attachments[0].ID != first {
+		t.Fatalf("the stored message's attachments: %+v", again.Attachments)
+	}
+	m, created, err := s.InsertMessage(ctx, &models.Message{ChatID: chat.ID, SenderID: ids[0], Text: "three", CreatedAt: time.Now(),
+		Attachments: []models.Attachment{{ID: second}}})
+	if err != nil || !created || len(m.Attachments) != 1 || m.Attachments[0].ID != second {
+		t.Fatalf("the upload was not left free: %+v %v %v", m, created, err)
+	}
+}

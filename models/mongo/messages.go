@@ -88,16 +88,18 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		return nil, false, err
 	}
 	out, created, err := s.insertWithSeq(ctx, doc)
-	if err != nil {
+	if err != nil || !created {
+		// Not stored, or the caller reused a stored message's id: the uploads stay the
+		// caller's, unattached, and the stored message keeps its own attachments.
 		s.releaseClaims(ctx, doc.ID, claimed)
-		return nil, false, err
+		if err != nil {
+			return nil, false, err
+		}
+		return s.withAttachments(ctx, out, false)
 	}
 	s.confirmClaims(ctx, doc.ID, claimed)
-	if created {
-		out.Attachments = atts
-		return out, true, nil
-	}
-	return s.withAttachments(ctx, out, false) // the caller reused a stored message's id
+	out.Attachments = atts
+	return out, true, nil
 }
 
 // withAttachments loads m's attachments into it.
@@ -227,11 +229,7 @@ func (s *Store) insertClaimed(ctx context.Context, doc *messageDoc, refs []model
 		_, err := s.messages.InsertOne(ctx, doc)
 		if err == nil {
 			if len(refs) == 0 {
-				m, created, err := s.finishClaim(ctx, doc, token, true)
-				if err != nil || created {
-					return m, created, err
-				}
-				return s.withAttachments(ctx, m, created)
+				return s.finishClaim(ctx, doc, token, true)
 			}
 			return s.finishWithAttachments(ctx, doc, token, refs)
 		}
