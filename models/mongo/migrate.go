@@ -393,8 +393,11 @@ func (s *Store) migrateSearchWords(ctx context.Context, r *MigrationReport) erro
 			return mapErr(err)
 		}
 		text, ok := m.Text.StringValueOK()
-		if !ok {
-			continue // no text, or not a string: nothing to search
+		if !ok || len(models.SearchWords(text)) == 0 {
+			// No text, not a string, or no words (an attachment's empty text, emoji only):
+			// nothing to search, and nothing to write, so a second run changes nothing
+			// (the store leaves such messages without the field too).
+			continue
 		}
 		if err := batch.add(ctx, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: m.ID}, {Key: "text", Value: text}, missing[0]}).
