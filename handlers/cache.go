@@ -48,10 +48,11 @@ type readCache struct {
 	gen map[string]uint64
 }
 
+// cached is one entry. It needs no epoch of its own: put stores only under the current
+// epoch, and reset replaces every map when it starts a new one.
 type cached[T any] struct {
 	v       T
 	expires time.Time
-	epoch   uint64
 }
 
 func newReadCache() *readCache {
@@ -69,7 +70,7 @@ func get[T any](c *readCache, m map[string]cached[T], key string, now time.Time)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := m[key]
-	if !ok || now.After(e.expires) || e.epoch != c.epoch {
+	if !ok || now.After(e.expires) {
 		return zero, false
 	}
 	return e.v, true
@@ -106,7 +107,7 @@ func put[T any](c *readCache, m *map[string]cached[T], kind, key string, gen cac
 	if len(*m) >= maxCacheEntries {
 		*m = map[string]cached[T]{}
 	}
-	(*m)[key] = cached[T]{v: v, expires: now.Add(cacheTTL), epoch: gen.epoch}
+	(*m)[key] = cached[T]{v: v, expires: now.Add(cacheTTL)}
 }
 
 // Drop forgets one entry; kind is CacheChat, CacheUser or CacheBlock.

@@ -143,10 +143,7 @@ func (h *Handlers) mentionIndexFor(ctx context.Context, chat *models.Chat) (*men
 		return nil, err
 	}
 	x := &mentionIndex{chat: chat, ids: make(map[string]string, len(users))}
-	for _, u := range users {
-		if !chat.IsMember(u.ID) {
-			continue
-		}
+	for _, u := range users { // cachedUsers returns only the participants asked for
 		key := strings.ToLower(u.Handle)
 		if other, taken := x.ids[key]; taken && other != u.ID {
 			x.ids[key] = ""

@@ -33,18 +33,3 @@ func (r *RateLimiter) Allow(now time.Time) (time.Duration, bool) {
 	}
 	return time.Duration((1 - r.tokens) / r.rate * float64(time.Second)), false
 }
-
-// Wait reports how long until a token is available at now, without taking one (0 when
-// one is available).
-func (r *RateLimiter) Wait(now time.Time) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	tokens := r.tokens
-	if !r.last.IsZero() {
-		tokens = min(r.burst, tokens+now.Sub(r.last).Seconds()*r.rate)
-	}
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - tokens) / r.rate * float64(time.Second))
-}

@@ -193,12 +193,6 @@ func (w *writer) run(batch []*job) {
 			}
 		}
 		errs[i] = w.apply(ctx, j.fn)
-		if solo {
-			if errs[i] == nil {
-				applied++
-			}
-			break
-		}
 		if !savepoint {
 			if errs[i] == nil {
 				applied++
