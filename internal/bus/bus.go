@@ -43,8 +43,6 @@ type Options struct {
 	// MaxAge drops queued publishes older than this instead of sending them late
 	// (default 5 s).
 	MaxAge time.Duration
-	// OnStateChange is told when the bus loses or regains Redis.
-	OnStateChange func(connected bool)
 }
 
 // Stats are the bus's counters, for metrics.
@@ -201,6 +199,11 @@ func (b *Bus) Ping(ctx context.Context) error { return b.client.Ping(ctx).Err() 
 // setState records a health observation, logging and reporting changes only.
 func (b *Bus) setState(up bool, err error) {
 	b.stateMu.Lock()
+	// Read under stateMu: a subscriber loss (listening stored false, then setState(false))
+	// cannot be overwritten by a ping that succeeded just before it.
+	if up && !b.listening.Load() {
+		up, err = false, errNotListening
+	}
 	s := -1
 	if up {
 		s = 1
@@ -220,9 +223,6 @@ func (b *Bus) setState(up bool, err error) {
 		b.log.Info().Msg("redis: connected")
 	} else {
 		b.log.Warn().Err(err).Msg("redis: unreachable; cross-node delivery paused, retrying with backoff")
-	}
-	if b.opts.OnStateChange != nil {
-		b.opts.OnStateChange(up)
 	}
 	for _, fn := range fns {
 		fn(up)
@@ -247,9 +247,6 @@ func (b *Bus) monitorLoop() {
 		cancel()
 		if b.ctx.Err() != nil {
 			return
-		}
-		if err == nil && !b.listening.Load() {
-			err = errNotListening
 		}
 		b.setState(err == nil, err)
 		select {
