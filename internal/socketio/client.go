@@ -31,7 +31,6 @@ type client struct {
 	space        sync.Cond // signalled when the queue drains
 	closed       bool
 	sockets      []*Socket // connected, by namespace
-	connecting   bool      // a CONNECT is being handled
 	work         []work
 	working      bool
 	connectTimer *time.Timer
@@ -60,14 +59,24 @@ func newClient(s *Server, conn *engineio.Conn) *client {
 	return c
 }
 
-// onConnectTimeout closes a connection that joined no namespace in time.
+// onConnectTimeout closes a connection that joined no namespace in time. While the worker
+// is busy (a CONNECT being authorized or settled, or what came before it) it looks again
+// a timeout later: that CONNECT may still be refused.
 func (c *client) onConnectTimeout() {
 	c.mu.Lock()
-	idle := len(c.sockets) == 0 && !c.connecting && !c.working && len(c.work) == 0 && !c.closed
-	c.mu.Unlock()
-	if idle {
-		c.conn.Close()
+	if len(c.sockets) > 0 || c.closed {
+		c.mu.Unlock()
+		return
 	}
+	if c.working {
+		if c.connectTimer != nil {
+			c.connectTimer.Reset(c.srv.opts.ConnectTimeout)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.conn.Close()
 }
 
 // OnMessage is one Engine.IO message: a packet's text, or one of its attachments. The
@@ -223,8 +232,6 @@ func (c *client) connect(p packet) {
 		c.conn.Close()
 		return
 	}
-	c.setConnecting(true)
-	defer c.setConnecting(false)
 	ns := c.srv.Lookup(p.nsp)
 	if ns == nil {
 		c.conn.Send(encodeSimple(packetConnectError, p.nsp, []byte(`{"message":"Invalid namespace"}`)))
@@ -272,12 +279,6 @@ func (c *client) connect(p packet) {
 	// CONNECT goes out only now: by the time the client can emit, the socket is in its
 	// rooms on every node and its handlers are in place.
 	s.announce(encodeSimple(packetConnect, p.nsp, []byte(`{"sid":"`+s.id+`"}`)))
-}
-
-func (c *client) setConnecting(on bool) {
-	c.mu.Lock()
-	c.connecting = on
-	c.mu.Unlock()
 }
 
 func connectErrorJSON(err error) []byte {

@@ -74,6 +74,26 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// A CONNECT still being authorized when the connect timeout fires is waited for; refused
+// after it, the connection is closed a timeout later, not left open with no socket.
+func TestConnectTimeoutOutlastsASlowRefusal(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	release := make(chan struct{})
+	time.AfterFunc(2*timeout, func() { close(release) })
+	_, url := startTestServer(t, Options{ConnectTimeout: timeout}, func(s *Server) {
+		s.Namespace("/", Handlers{Authorize: func(*Handshake) (any, error) {
+			<-release // outlasts the first timeout
+			return nil, &ConnectError{Message: "UNAUTHORIZED"}
+		}})
+	})
+	c := testsvc.DialSIO(t, url)
+	c.Send("40")
+	if got := c.Next(); got != `44{"message":"UNAUTHORIZED"}` {
+		t.Fatalf("refused: %q", got)
+	}
+	c.Closed()
+}
+
 func TestEventsRunOneAtATimeInOrderAndAckOnce(t *testing.T) {
 	var inFlight, maxInFlight atomic.Int32
 	var mu sync.Mutex
