@@ -55,6 +55,10 @@ type Server struct {
 
 	flushq chan flushTarget
 	quit   chan struct{}
+	// flushMu orders schedule's sends against Close: once flushClosed is set nothing more
+	// enters flushq, so the flushers, stopping, can hand every queued connection on.
+	flushMu     sync.RWMutex
+	flushClosed bool
 
 	// WebSocket write counters: frames per write is the batching the writers achieve.
 	wsWrites, wsFrames, wsBytes atomic.Uint64
@@ -155,10 +159,13 @@ func (s *Server) StopAccepting() { s.refusing.Store(true) }
 // Close closes every session (a forced server close: queued packets are written first)
 // and stops the flushers (writes left go through writer goroutines).
 func (s *Server) Close() {
-	s.mu.Lock()
-	if !s.closed {
+	s.flushMu.Lock()
+	if !s.flushClosed {
+		s.flushClosed = true
 		close(s.quit)
 	}
+	s.flushMu.Unlock()
+	s.mu.Lock()
 	s.closed = true
 	conns := make([]*Conn, 0, len(s.conns))
 	for _, c := range s.conns {

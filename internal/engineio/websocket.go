@@ -516,11 +516,18 @@ func (s *Server) startFlushers() {
 // stopped or swamped, to a goroutine of its own).
 func (s *Server) schedule(ft flushTarget) {
 	if ft.t.raw != nil {
-		select {
-		case <-s.quit:
-		case s.flushq <- ft:
+		queued := false
+		s.flushMu.RLock()
+		if !s.flushClosed {
+			select {
+			case s.flushq <- ft:
+				queued = true
+			default:
+			}
+		}
+		s.flushMu.RUnlock()
+		if queued {
 			return
-		default:
 		}
 	}
 	go ft.c.writeLoop(ft.t)
@@ -530,7 +537,16 @@ func (s *Server) flusher() {
 	for {
 		select {
 		case <-s.quit:
-			return
+			// Nothing enters flushq any more (Close set flushClosed first): what waits
+			// there gets writers of its own, so no connection's last writes are lost.
+			for {
+				select {
+				case ft := <-s.flushq:
+					go ft.c.writeLoop(ft.t)
+				default:
+					return
+				}
+			}
 		case ft := <-s.flushq:
 			switch ft.c.writeBatch(ft.t, false) {
 			case wroteAll:
