@@ -251,6 +251,12 @@ func (c *client) connect(p packet) {
 			return
 		}
 	}
+	if !c.srv.opts.KeepHandshake {
+		// The socket gets the handshake without headers and query from the start: once
+		// it is visible (a remote fetchSockets reads it) nothing in it changes.
+		hs = &Handshake{RemoteAddr: hs.RemoteAddr, Auth: hs.Auth, Issued: hs.Issued}
+		c.conn.ReleaseRequest()
+	}
 	s := &Socket{id: newID(), ns: ns, cl: c, hs: hs, data: data}
 	c.mu.Lock()
 	if c.closed {
@@ -266,10 +272,6 @@ func (c *client) connect(p packet) {
 	ns.add(s)
 	if ns.h.Connected != nil {
 		ns.h.Connected(s)
-	}
-	if !c.srv.opts.KeepHandshake {
-		hs.Header, hs.Query = nil, nil
-		c.conn.ReleaseRequest()
 	}
 	if b := c.srv.bus; b != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Handshake is what a client presented when it connected to a namespace. Header and
-// Query are nil once the socket is connected, unless Options.KeepHandshake.
+// Handshake is what a client presented when it connected to a namespace. Authorize sees
+// Header and Query; a Socket's Handshake has them only with Options.KeepHandshake.
 type Handshake struct {
 	Header     http.Header
 	Query      url.Values

@@ -32,9 +32,9 @@ type Options struct {
 	// process goes on).
 	OnPanic func(err error)
 	// KeepHandshake keeps each socket's handshake headers and query for its whole life
-	// (Node keeps socket.handshake). By default they are dropped once the connection's
-	// first socket is connected: Authorize and Connected see them, and thousands of idle
-	// connections do not each hold a copy of their request headers.
+	// (Node keeps socket.handshake). By default only Authorize sees them, and the socket
+	// keeps the rest of its handshake: thousands of idle connections do not each hold a
+	// copy of their request headers.
 	KeepHandshake bool
 }
 
