@@ -14,7 +14,7 @@ import (
 // finished by the next open.
 const schemaVersion = 5
 
-// schema is version 4: version 1, plus the messages_seq trigger (2), plus
+// schema is version 5: version 1, plus the messages_seq trigger (2), plus
 // messages.reactions and chat_members.muted_until (3, added to older files by
 // addedColumns), plus messages.mentions (an added column) and the message_mentions table,
 // kept by the triggers of mentionTriggers, and the attachments table (4), plus the
@@ -100,11 +100,12 @@ var schema = []string{
 
 	// Message search (search.go): one row per message that is not deleted, under the
 	// message's rowid, holding its chat-prefixed words. The triggers only note which
-	// messages changed (message_search_pending); the writer rewrites their rows of the
-	// index in one statement at the end of each batch, before it commits (search.go).
+	// messages changed (message_search_pending); the indexer moves them into the index in
+	// bulk, and a search reads the index plus the noted messages (search.go).
 	`CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(tokens,
 		content='', contentless_delete=1, detail=none, tokenize='ascii')`,
-	// fresh: the message is new in this batch, so the index has no row of it to remove.
+	// fresh: the message was inserted since it was noted, so the index has no row of it
+	// to remove.
 	`CREATE TABLE IF NOT EXISTS message_search_pending (
 		msg   INTEGER PRIMARY KEY, -- messages.rowid
 		fresh INTEGER NOT NULL
