@@ -242,16 +242,20 @@ func (c *Conn) kickLocked() *wsTransport {
 }
 
 // takeQueueLocked hands the queued packets to a writer and gives the queue the slice the
-// writer used last time.
-func (c *Conn) takeQueueLocked(prev []*Packet) []*Packet {
+// writer used last time (recycleLocked).
+func (c *Conn) takeQueueLocked() []*Packet {
 	batch := c.queue
-	if prev != nil {
-		clear(prev)
-		c.spare = prev[:0]
-	}
 	c.queue, c.spare = c.spare, nil
 	c.queued = 0
 	return batch
+}
+
+// recycleLocked keeps a written batch's slice for the next takeQueueLocked.
+func (c *Conn) recycleLocked(batch []*Packet) {
+	if c.spare == nil {
+		clear(batch)
+		c.spare = batch[:0]
+	}
 }
 
 // Close ends the session from the server's side: what is queued is written first, then

@@ -95,7 +95,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 			c.pollTail = c.srv.noop
 		}
 	}
-	batch := c.takeQueueLocked(nil)
+	batch := c.takeQueueLocked()
 	tail := c.pollTail
 	c.pollTail = nil
 	closing := c.state == stateClosing
@@ -114,10 +114,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		c.srv.unregister(c)
 	}
 	c.mu.Lock()
-	if c.spare == nil {
-		clear(batch)
-		c.spare = batch[:0]
-	}
+	c.recycleLocked(batch)
 	c.mu.Unlock()
 }
 

@@ -412,7 +412,7 @@ func (c *Conn) writeBatch(t *wsTransport, blocking bool) writeResult {
 		}
 		return queueEmpty
 	}
-	batch := c.takeQueueLocked(nil)
+	batch := c.takeQueueLocked()
 	upTo := c.enqueued
 	bufs := append(t.bufs[:0], t.pending...)
 	t.bufs, t.pending = nil, nil
@@ -442,10 +442,7 @@ func (c *Conn) writeBatch(t *wsTransport, blocking bool) writeResult {
 	}
 	clear(bufs)
 	t.bufs = bufs[:0]
-	if c.spare == nil {
-		clear(batch)
-		c.spare = batch[:0]
-	}
+	c.recycleLocked(batch)
 	if err == nil && len(rest) == 0 {
 		c.releaseFlushWaitersLocked(upTo)
 	}
