@@ -26,9 +26,8 @@ func (s *Server) withHashSlot(w http.ResponseWriter, r *http.Request, fn func())
 		if errors.Is(err, utils.ErrBusy) {
 			s.metrics.auth.hashRefused.Inc()
 		}
-		setRetryAfter(w, hashRetryAfter)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"code": utils.CodeUnavailable,
-			"error": "the server is busy checking passwords, retry shortly", "retryAfterMs": hashRetryAfter.Milliseconds()})
+		writeError(w, http.StatusServiceUnavailable, &utils.AppError{Code: utils.CodeUnavailable,
+			Message: "the server is busy checking passwords, retry shortly", RetryAfterMs: hashRetryAfter.Milliseconds()})
 		return false
 	}
 	defer s.hashes.Release()

@@ -172,9 +172,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 // rateLimited answers 429 RATE_LIMITED with retryAfterMs and a Retry-After header.
 func (s *Server) rateLimited(w http.ResponseWriter, wait time.Duration, limit, msg string) {
 	s.metrics.auth.limited.WithLabelValues(limit).Inc()
-	setRetryAfter(w, wait)
-	writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": utils.CodeRateLimited,
-		"error": msg, "retryAfterMs": wait.Milliseconds() + 1})
+	writeError(w, http.StatusTooManyRequests, retryLater(utils.CodeRateLimited, msg, wait))
+}
+
+// retryLater is an error that tells the client when to retry (retryAfterMs rounds up).
+func retryLater(code, msg string, wait time.Duration) *utils.AppError {
+	return &utils.AppError{Code: code, Message: msg, RetryAfterMs: wait.Milliseconds() + 1}
 }
 
 // setRetryAfter sets Retry-After in whole seconds, rounded up (at least 1).
@@ -271,11 +274,17 @@ func (s *Server) httpFailure(w http.ResponseWriter, err error) {
 	writeError(w, status, appErr)
 }
 
+// writeError answers {error, code} (with issues, and with retryAfterMs and a Retry-After
+// header when the error says when to retry), as an event's error ack does.
 func writeError(w http.ResponseWriter, status int, err error) {
 	appErr, _ := utils.AsAppError(err)
 	body := map[string]any{"error": appErr.Message, "code": appErr.Code}
 	if len(appErr.Issues) > 0 {
 		body["issues"] = appErr.Issues
+	}
+	if appErr.RetryAfterMs > 0 {
+		setRetryAfter(w, time.Duration(appErr.RetryAfterMs)*time.Millisecond)
+		body["retryAfterMs"] = appErr.RetryAfterMs
 	}
 	writeJSON(w, status, body)
 }

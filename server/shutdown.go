@@ -24,8 +24,8 @@ func (s *Server) drainGate(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining", "failing": []string{"shutdown"},
 				"code": utils.CodeUnavailable, "error": "this node is shutting down"})
 		case "/auth/register", "/auth/login", "/uploads":
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, utils.Errorf(utils.CodeUnavailable, "this node is shutting down, retry on another"))
+			writeError(w, http.StatusServiceUnavailable, &utils.AppError{Code: utils.CodeUnavailable,
+				Message: "this node is shutting down, retry on another", RetryAfterMs: 1000})
 		default:
 			next.ServeHTTP(w, r)
 		}

@@ -122,9 +122,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait, ok := s.limits.takeClass(userID, classUploads, time.Now()); !ok {
 		s.metrics.uploads.uploads.WithLabelValues(utils.CodeRateLimited).Inc()
-		setRetryAfter(w, wait)
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": utils.CodeRateLimited,
-			"error": "too many uploads, retry later (RATE_UPLOADS_PER_SEC)", "retryAfterMs": wait.Milliseconds() + 1})
+		writeError(w, http.StatusTooManyRequests, retryLater(utils.CodeRateLimited, "too many uploads, retry later (RATE_UPLOADS_PER_SEC)", wait))
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
