@@ -24,62 +24,35 @@ type AuthLimits struct {
 	RegisterPerMin float64
 }
 
-// loadAuthLimits reads the variables of AuthLimits and METRICS_ADDR into c.
-func loadAuthLimits(getenv func(string) string, c *Config) []error {
-	var errs []error
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	intIn := func(name string, lo, hi int) (int, bool) {
-		v := get(name)
-		if v == "" {
-			return 0, false
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			errs = append(errs, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, lo, hi, v))
-			return 0, false
-		}
-		return n, true
-	}
-
+// loadAuthLimits reads the variables of AuthLimits.
+func loadAuthLimits(e *envReader, a *AuthLimits) {
 	// One core is left to everything else by default: hashing is CPU-bound, and with every
 	// core hashing, other users' events wait for the scheduler.
-	a := AuthLimits{HashConcurrency: max(1, runtime.GOMAXPROCS(0)-1), RegisterBurst: 10, RegisterPerMin: 1}
-	if n, ok := intIn("AUTH_HASH_CONCURRENCY", 1, 1024); ok {
-		a.HashConcurrency = n
-	}
+	*a = AuthLimits{HashConcurrency: max(1, runtime.GOMAXPROCS(0)-1), RegisterBurst: 10, RegisterPerMin: 1}
+	e.intIn("AUTH_HASH_CONCURRENCY", &a.HashConcurrency, 1, 1024)
 	// A short line: about four hashes' time per slot (~30 ms each with Parley's argon2id).
 	a.HashQueue = max(8, 4*a.HashConcurrency)
-	if n, ok := intIn("AUTH_HASH_QUEUE", 0, 100_000); ok {
-		a.HashQueue = n
-	}
-	if n, ok := intIn("AUTH_REGISTER_BURST", 1, 1_000_000); ok {
-		a.RegisterBurst = n
-	}
-	if v := get("AUTH_REGISTER_PER_MIN"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 || f > 1e6 {
-			errs = append(errs, fmt.Errorf("AUTH_REGISTER_PER_MIN: want a positive number of registrations a minute, got %q", v))
-		} else {
-			a.RegisterPerMin = f
-		}
-	}
-	proxies, err := parseTrustProxy(get("TRUST_PROXY"))
+	e.intIn("AUTH_HASH_QUEUE", &a.HashQueue, 0, 100_000)
+	e.intIn("AUTH_REGISTER_BURST", &a.RegisterBurst, 1, 1_000_000)
+	e.positive("AUTH_REGISTER_PER_MIN", &a.RegisterPerMin, 1e6, "a positive number of registrations a minute")
+	proxies, err := parseTrustProxy(e.get("TRUST_PROXY"))
 	if err != nil {
-		errs = append(errs, err)
+		e.errs = append(e.errs, err)
 	}
 	a.TrustProxy = proxies
-	c.Auth = a
+}
 
-	if v := get("METRICS_ADDR"); v != "" {
+// loadMetricsAddr reads METRICS_ADDR, a host:port.
+func loadMetricsAddr(e *envReader, dst *string) {
+	if v := e.get("METRICS_ADDR"); v != "" {
 		if _, port, err := net.SplitHostPort(v); err != nil {
-			errs = append(errs, fmt.Errorf("METRICS_ADDR: want host:port such as 127.0.0.1:9090, got %q", v))
+			e.fail("METRICS_ADDR: want host:port such as 127.0.0.1:9090, got %q", v)
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			errs = append(errs, fmt.Errorf("METRICS_ADDR: want a port in [0, 65535], got %q", v))
+			e.fail("METRICS_ADDR: want a port in [0, 65535], got %q", v)
 		} else {
-			c.MetricsAddr = v
+			*dst = v
 		}
 	}
-	return errs
 }
 
 // parseTrustProxy reads TRUST_PROXY: empty or false (trust no proxy), or a comma-separated

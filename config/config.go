@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -68,53 +67,9 @@ func Load(getenv func(string) string) (Config, error) {
 		Events:          defaultEventLimits(),
 		Uploads:         defaultUploads(),
 	}
-	var errs []error
-	str := func(name string, dst *string) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			*dst = v
-		}
-	}
-	integer := func(name string, dst *int, min, max int) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < min || n > max {
-				errs = append(errs, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, min, max, v))
-				return
-			}
-			*dst = n
-		}
-	}
-	millis := func(name string, dst *time.Duration) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 {
-				errs = append(errs, fmt.Errorf("%s: want a positive number of milliseconds, got %q", name, v))
-				return
-			}
-			*dst = time.Duration(n) * time.Millisecond
-		}
-	}
-	duration := func(name string, dst *time.Duration) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				errs = append(errs, fmt.Errorf("%s: want a positive Go duration such as 168h, got %q", name, v))
-				return
-			}
-			*dst = d
-		}
-	}
-	boolean := func(name string, dst *bool) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: want true or false, got %q", name, v))
-				return
-			}
-			*dst = b
-		}
-	}
-
+	e := &envReader{getenv: getenv}
+	var errs []error // the checks across variables, after those of each variable (e.errs)
+	str, integer, millis, duration, boolean := e.str, e.intIn, e.millis, e.duration, e.boolean
 	integer("PORT", &c.Port, 0, 65535)
 	str("HOST", &c.Host)
 	str("SQLITE_PATH", &c.SQLitePath)
@@ -154,10 +109,11 @@ func Load(getenv func(string) string) (Config, error) {
 	millis("PING_INTERVAL_MS", &c.PingInterval)
 	millis("PING_TIMEOUT_MS", &c.PingTimeout)
 	millis("SHUTDOWN_TIMEOUT_MS", &c.ShutdownTimeout)
-	errs = append(errs, loadEventLimits(getenv, &c.Events)...)
+	loadEventLimits(e, &c.Events)
 	str("PPROF_ADDR", &c.PprofAddr)
-	errs = append(errs, loadAuthLimits(getenv, &c)...)
-	errs = append(errs, loadUploads(getenv, &c.Uploads)...)
+	loadAuthLimits(e, &c.Auth)
+	loadMetricsAddr(e, &c.MetricsAddr)
+	loadUploads(e, &c.Uploads)
 	millis("NODE_LEASE_MS", &c.NodeLease)
 	if c.NodeLease < time.Second {
 		errs = append(errs, fmt.Errorf("NODE_LEASE_MS: want at least 1000, got %d", c.NodeLease.Milliseconds()))
@@ -196,7 +152,7 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("REDIS_URL: want a redis:// or rediss:// URL"))
 		}
 	}
-	return c, errors.Join(errs...)
+	return c, errors.Join(append(e.errs, errs...)...)
 }
 
 // Addr is the listen address.

@@ -1,11 +1,5 @@
 package config
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
-
 // RateClass is one token bucket's shape: Burst events at once, refilled at PerSec.
 type RateClass struct {
 	PerSec float64
@@ -42,32 +36,7 @@ func defaultEventLimits() EventLimits {
 
 // loadEventLimits reads the variables of EventLimits. RATE_LIMIT_PER_SEC and
 // RATE_LIMIT_BURST (the per-socket limit of earlier versions) are the Other class.
-func loadEventLimits(getenv func(string) string, l *EventLimits) []error {
-	var errs []error
-	rate := func(name string, dst *float64) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0) || f > 1e9 {
-			errs = append(errs, fmt.Errorf("%s: want a positive number, got %q", name, v))
-			return
-		}
-		*dst = f
-	}
-	integer := func(name string, dst *int, lo, hi int) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			errs = append(errs, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, lo, hi, v))
-			return
-		}
-		*dst = n
-	}
+func loadEventLimits(e *envReader, l *EventLimits) {
 	for _, c := range []struct {
 		perSec, burst string
 		class         *RateClass
@@ -78,9 +47,8 @@ func loadEventLimits(getenv func(string) string, l *EventLimits) []error {
 		{"RATE_UPLOADS_PER_SEC", "RATE_UPLOADS_BURST", &l.Uploads},
 		{"RATE_LIMIT_PER_SEC", "RATE_LIMIT_BURST", &l.Other},
 	} {
-		rate(c.perSec, &c.class.PerSec)
-		integer(c.burst, &c.class.Burst, 1, 1_000_000_000)
+		e.positive(c.perSec, &c.class.PerSec, 1e9, "a positive number")
+		e.intIn(c.burst, &c.class.Burst, 1, 1_000_000_000)
 	}
-	integer("MAX_SOCKETS_PER_USER", &l.MaxSocketsPerUser, 1, 100_000)
-	return errs
+	e.intIn("MAX_SOCKETS_PER_USER", &l.MaxSocketsPerUser, 1, 100_000)
 }

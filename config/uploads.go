@@ -1,9 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -23,29 +20,8 @@ func defaultUploads() Uploads {
 }
 
 // loadUploads reads MAX_UPLOAD_BYTES, UPLOAD_TTL_MS and UPLOAD_URL_TTL_MS.
-func loadUploads(getenv func(string) string, u *Uploads) []error {
-	var errs []error
-	intIn := func(name string, lo, hi int64, dst *int64) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < lo || n > hi {
-			errs = append(errs, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, lo, hi, v))
-			return
-		}
-		*dst = n
-	}
-	ms := func(name string, lo, hi time.Duration, dst *time.Duration) {
-		n := int64(-1)
-		intIn(name, lo.Milliseconds(), hi.Milliseconds(), &n)
-		if n >= 0 {
-			*dst = time.Duration(n) * time.Millisecond
-		}
-	}
-	intIn("MAX_UPLOAD_BYTES", 1, 1<<30, &u.MaxBytes)
-	ms("UPLOAD_TTL_MS", time.Second, 365*24*time.Hour, &u.TTL)
-	ms("UPLOAD_URL_TTL_MS", time.Second, 7*24*time.Hour, &u.URLTTL)
-	return errs
+func loadUploads(e *envReader, u *Uploads) {
+	e.int64In("MAX_UPLOAD_BYTES", &u.MaxBytes, 1, 1<<30)
+	e.millisIn("UPLOAD_TTL_MS", &u.TTL, time.Second, 365*24*time.Hour)
+	e.millisIn("UPLOAD_URL_TTL_MS", &u.URLTTL, time.Second, 7*24*time.Hour)
 }
