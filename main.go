@@ -80,19 +80,28 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.AllowUserIDAuth {
 		log.Warn().Msg("AUTH_ALLOW_USER_ID=true: any client can connect as any existing user by sending auth.userId; use only on a trusted network")
 	}
+	// METRICS_ADDR is bound before the server starts its loops: a port that cannot be
+	// opened stops the start with nothing to undo.
+	var metricsL net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsL, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+	}
 	srv, err := server.New(cfg, st, tokens, log)
 	if err != nil {
+		if metricsL != nil {
+			metricsL.Close()
+		}
 		return err
+	}
+	if metricsL != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		defer serveSide("metrics", metricsL, mux, log)()
 	}
 	if cfg.PprofAddr != "" {
 		servePprof(cfg.PprofAddr, log)
-	}
-	if cfg.MetricsAddr != "" {
-		stopMetrics, err := serveMetrics(cfg.MetricsAddr, srv.MetricsHandler(), log)
-		if err != nil {
-			return err
-		}
-		defer stopMetrics()
 	}
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -117,39 +126,31 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 }
 
 // servePprof serves Go's profiles (net/http/pprof) on their own listener, for profiling
-// a node under load; never on the public port.
+// a node under load; never on the public port. A port that cannot be opened is logged.
 func servePprof(addr string, log zerolog.Logger) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error().Err(err).Str("addr", addr).Msg("pprof listener")
+		return
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	go func() {
-		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if err := srv.ListenAndServe(); err != nil {
-			log.Error().Err(err).Str("addr", addr).Msg("pprof listener")
-		}
-	}()
-	log.Info().Str("addr", addr).Msg("pprof profiles served")
+	serveSide("pprof", l, mux, log)
 }
 
-// serveMetrics serves /metrics on METRICS_ADDR, its own listener, so the public port need
-// not expose them. A listener that cannot be opened stops the start.
-func serveMetrics(addr string, h http.Handler, log zerolog.Logger) (stop func(), err error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
+// serveSide serves mux on l, a listener of its own beside the public port, until stop.
+func serveSide(name string, l net.Listener, mux *http.ServeMux, log zerolog.Logger) (stop func()) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Str("addr", addr).Msg("metrics listener")
+			log.Error().Err(err).Str("addr", l.Addr().String()).Msg(name + " listener")
 		}
 	}()
-	log.Info().Str("addr", l.Addr().String()).Msg("metrics served")
-	return func() { _ = srv.Close() }, nil
+	log.Info().Str("addr", l.Addr().String()).Msg(name + " served")
+	return func() { _ = srv.Close() }
 }
 
 // redisLogger hands go-redis's own messages to the log at debug level.
