@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/parley-chat/parley/models"
 )
 
@@ -102,10 +100,7 @@ func TestAttachmentFiles(t *testing.T) {
 func TestAttachmentSweepFinishesInterruptedWork(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	defer s.Close()
 	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -162,10 +157,7 @@ func TestAttachmentSweepFinishesInterruptedWork(t *testing.T) {
 func TestOpenMigratesVersion3Attachments(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a := models.NewID()
 	g := mkGroup(t, s, time.Now(), a, models.NewID())
 	s = rewriteFile(t, s, path, downToVersion3())

@@ -14,7 +14,14 @@ import (
 // openTest opens a store on a fresh file in t's temp dir and closes it at cleanup.
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "parley.db"), Options{Logger: zerolog.Nop()})
+	return openAt(t, filepath.Join(t.TempDir(), "sub", "parley.db"))
+}
+
+// openAt opens the store on the file at path, closed when the test ends (Close runs once,
+// so a test may close it earlier).
+func openAt(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -18,10 +18,7 @@ import (
 func TestOpenMigratesVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a := models.NewID()
 	g := mkGroup(t, s, time.Now(), a, models.NewID())
 	s = rewriteFile(t, s, path, []string{"DROP TRIGGER messages_seq", "PRAGMA user_version = 1"})
@@ -43,10 +40,7 @@ func TestOpenMigratesVersion1(t *testing.T) {
 func TestOpenMigratesVersion2(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a, b := models.NewID(), models.NewID()
 	g := mkGroup(t, s, time.Now(), a, b)
 	old, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "from v2", CreatedAt: time.Now()})
@@ -145,10 +139,7 @@ func downToVersion3() []string {
 func TestOpenMigratesVersion3(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a, b := models.NewID(), models.NewID()
 	g := mkGroup(t, s, time.Now(), a, b)
 	old, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "from v3", CreatedAt: time.Now()})

@@ -13,8 +13,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/rs/zerolog"
-
 	"github.com/parley-chat/parley/models"
 )
 
@@ -273,12 +271,8 @@ func TestIndexerRunsByItself(t *testing.T) {
 // Messages another program writes (the triggers are plain SQL) are indexed at Parley's
 // next commit.
 func TestSearchIndexCatchesUpWithOtherWriters(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	defer s.Close()
 	a := models.NewID()
 	g := mkGroup(t, s, t0, a)
@@ -329,12 +323,8 @@ func TestSearchIndexCatchesUpWithOtherWriters(t *testing.T) {
 // VACUUM keeps the rowids the index is keyed by (messages are never removed, but a VACUUM
 // that renumbered rows would silently point the index at other messages).
 func TestVacuumKeepsSearch(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a := models.NewID()
 	g := mkGroup(t, s, t0, a)
 	var ids []string
@@ -356,10 +346,7 @@ func TestVacuumKeepsSearch(t *testing.T) {
 func TestOpenMigratesVersion4(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
-	s, err := Open(ctx, path, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	a := models.NewID()
 	g := mkGroup(t, s, t0, a)
 	kept := send(t, s, g.ID, a, "Écrit par la version trois", at(1))
