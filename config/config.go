@@ -33,6 +33,7 @@ type Config struct {
 	PresenceGrace   time.Duration
 	MaxPayloadBytes int64
 	MaxQueueBytes   int
+	WriteDelay      time.Duration
 	PingInterval    time.Duration
 	PingTimeout     time.Duration
 	ShutdownTimeout time.Duration
@@ -60,6 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PresenceGrace:   5 * time.Second,
 		MaxPayloadBytes: 1 << 20,
 		MaxQueueBytes:   4 << 20,
+		WriteDelay:      2 * time.Millisecond,
 		PingInterval:    25 * time.Second,
 		PingTimeout:     20 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
@@ -106,6 +108,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.MaxPayloadBytes = int64(maxPayload)
 	}
 	integer("MAX_SEND_QUEUE_BYTES", &c.MaxQueueBytes, 64<<10, 1<<30)
+	e.millisIn("WS_WRITE_DELAY_MS", &c.WriteDelay, 0, 50*time.Millisecond)
 	millis("PING_INTERVAL_MS", &c.PingInterval)
 	millis("PING_TIMEOUT_MS", &c.PingTimeout)
 	millis("SHUTDOWN_TIMEOUT_MS", &c.ShutdownTimeout)

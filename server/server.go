@@ -86,6 +86,7 @@ func New(cfg config.Config, store models.Store, tokens *utils.Tokens, log zerolo
 		PingTimeout:   cfg.PingTimeout,
 		MaxPayload:    int(cfg.MaxPayloadBytes),
 		MaxQueueBytes: cfg.MaxQueueBytes,
+		WriteDelay:    cfg.WriteDelay,
 		OnSlowConsumer: func(c *engineio.Conn, queued int) {
 			s.metrics.slowConsumers.Inc()
 			log.Warn().Str("sid", c.ID()).Int("queuedBytes", queued).Msg("closed a connection that stopped reading (slow consumer)")

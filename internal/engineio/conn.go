@@ -171,7 +171,7 @@ func (c *Conn) enqueueLocked(n int, ps ...*Packet) bool {
 	start := c.kickLocked()
 	c.mu.Unlock()
 	if start != nil {
-		c.srv.schedule(flushTarget{c, start})
+		c.srv.scheduleSend(flushTarget{c, start})
 	}
 	return true
 }

@@ -21,6 +21,11 @@ type Options struct {
 	// whose queue would grow beyond it is not reading: it is closed ("slow consumer")
 	// instead of buffering without end. Default 4 MiB.
 	MaxQueueBytes int
+	// WriteDelay, when positive, lets a WebSocket connection's new packets wait up to
+	// this long while traffic is sustained, so that one write carries everything queued
+	// for it meanwhile (writeCoalescer); after a quiet window a packet goes at once.
+	// Zero (the default, as in Node) writes every packet as soon as a writer is free.
+	WriteDelay time.Duration
 	// AllowOrigin decides whether a request with an Origin header may proceed; nil allows
 	// every origin. Refused requests get 403 before any session is created or touched.
 	AllowOrigin func(origin string) bool

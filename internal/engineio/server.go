@@ -53,8 +53,9 @@ type Server struct {
 	// Packets that are the same for every connection, built once.
 	ping, noop, closePkt, pongProbe *Packet
 
-	flushq chan flushTarget
-	quit   chan struct{}
+	flushq    chan flushTarget
+	quit      chan struct{}
+	coalescer *writeCoalescer // nil unless Options.WriteDelay > 0
 	// flushMu orders schedule's sends against Close: once flushClosed is set nothing more
 	// enters flushq, so the flushers, stopping, can hand every queued connection on.
 	flushMu     sync.RWMutex
@@ -165,6 +166,9 @@ func (s *Server) Close() {
 		close(s.quit)
 	}
 	s.flushMu.Unlock()
+	if s.coalescer != nil {
+		s.coalescer.flushNow() // to writer goroutines: the flushers are stopping
+	}
 	s.mu.Lock()
 	s.closed = true
 	conns := make([]*Conn, 0, len(s.conns))

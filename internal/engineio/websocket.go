@@ -26,7 +26,6 @@ type wsTransport struct {
 	hdr  [ws.MaxHeaderSize]byte
 
 	raw *rawWriter // non-blocking writes for broadcasts; nil where unavailable
-
 	// Guarded by the session's mu.
 	writing         bool // a writer (goroutine or broadcast flusher) owns the queue
 	closeAfterFlush bool // close the connection once the queue (ending in a close frame) is written
@@ -504,6 +503,9 @@ const flushQueueSize = 16384
 func (s *Server) startFlushers() {
 	s.flushq = make(chan flushTarget, flushQueueSize)
 	s.quit = make(chan struct{})
+	if s.opts.WriteDelay > 0 {
+		s.coalescer = newWriteCoalescer(s.opts.WriteDelay, s.schedule)
+	}
 	for range runtime.GOMAXPROCS(0) {
 		go s.flusher()
 	}
@@ -528,6 +530,16 @@ func (s *Server) schedule(ft flushTarget) {
 		}
 	}
 	go ft.c.writeLoop(ft.t)
+}
+
+// scheduleSend is schedule for a connection that was just sent a packet: under sustained
+// traffic its write may wait for the coalescer's window to end.
+func (s *Server) scheduleSend(ft flushTarget) {
+	if s.coalescer != nil && ft.t.raw != nil {
+		s.coalescer.add(ft)
+		return
+	}
+	s.schedule(ft)
 }
 
 func (s *Server) flusher() {
