@@ -15,8 +15,8 @@ const settleTimeout = 2 * time.Second
 
 // client is one Engine.IO connection and the Socket.IO sockets multiplexed on it. It
 // decodes packets as the engine delivers them and runs everything they cause — connects,
-// events, disconnects — through one queue, one item after another, on a goroutine that
-// exists only while there is work.
+// events, disconnects — through one queue, one item after another, on a worker goroutine
+// (workers.go) it holds only while there is work.
 type client struct {
 	srv  *Server
 	conn *engineio.Conn
@@ -177,7 +177,7 @@ func (c *client) enqueueLocked(w work) {
 	c.working = true
 	c.mu.Unlock()
 	if start {
-		go c.runQueue()
+		c.srv.workers.run(c.runQueue)
 	}
 }
 

@@ -51,6 +51,8 @@ type Server struct {
 	// and not yet handled; messages queued after it are late (Event.Late).
 	draining atomic.Bool
 	early    atomic.Int64
+
+	workers workers // run the clients' event queues
 }
 
 // NewServer builds a server with no namespaces; add them with Namespace before serving.
