@@ -61,7 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PresenceGrace:   5 * time.Second,
 		MaxPayloadBytes: 1 << 20,
 		MaxQueueBytes:   4 << 20,
-		WriteDelay:      2 * time.Millisecond,
+		WriteDelay:      4 * time.Millisecond,
 		PingInterval:    25 * time.Second,
 		PingTimeout:     20 * time.Second,
 		ShutdownTimeout: 10 * time.Second,

@@ -23,7 +23,7 @@ func TestLoadDefaultsWithAnEmptyEnvironment(t *testing.T) {
 		MongoMaxPool: 10, MongoSelectTO: 5 * time.Second, MongoSocketTO: 45 * time.Second,
 		TokenTTL: 7 * 24 * time.Hour, LogLevel: "info", TypingTimeout: 5 * time.Second,
 		PresenceGrace: 5 * time.Second, MaxPayloadBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
-		MaxQueueBytes: 4 << 20, WriteDelay: 2 * time.Millisecond, Events: EventLimits{Messages: RateClass{20, 200}, FriendRequests: RateClass{0.2, 20},
+		MaxQueueBytes: 4 << 20, WriteDelay: 4 * time.Millisecond, Events: EventLimits{Messages: RateClass{20, 200}, FriendRequests: RateClass{0.2, 20},
 			Search: RateClass{5, 20}, Uploads: RateClass{0.5, 20}, Other: RateClass{50, 300}, MaxSocketsPerUser: 20},
 		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, NodeLease: 10 * time.Second,
 		Uploads: Uploads{MaxBytes: 10 << 20, TTL: 24 * time.Hour, URLTTL: 5 * time.Minute},

@@ -169,9 +169,20 @@ func (c *Conn) enqueueLocked(n int, ps ...*Packet) bool {
 	c.queued += n
 	c.enqueued += uint64(len(ps))
 	start := c.kickLocked()
+	if w := c.srv.coalescer; w != nil {
+		switch {
+		case start == nil:
+			if c.ws != nil && c.ws.held {
+				w.gathered.Add(1) // this window's write carries one more packet
+			}
+		case start.raw != nil && w.hold(flushTarget{c, start}):
+			start.held = true
+			start = nil
+		}
+	}
 	c.mu.Unlock()
 	if start != nil {
-		c.srv.scheduleSend(flushTarget{c, start})
+		c.srv.schedule(flushTarget{c, start})
 	}
 	return true
 }

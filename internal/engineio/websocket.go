@@ -29,6 +29,7 @@ type wsTransport struct {
 	// Guarded by the session's mu.
 	writing         bool // a writer (goroutine or broadcast flusher) owns the queue
 	closeAfterFlush bool // close the connection once the queue (ending in a close frame) is written
+	held            bool // waiting in the write coalescer's window (the writer is not started yet)
 	bufs            [][]byte
 	pending         [][]byte // what a non-blocking write left, written before the queue
 }
@@ -530,16 +531,6 @@ func (s *Server) schedule(ft flushTarget) {
 		}
 	}
 	go ft.c.writeLoop(ft.t)
-}
-
-// scheduleSend is schedule for a connection that was just sent a packet: under sustained
-// traffic its write may wait for the coalescer's window to end.
-func (s *Server) scheduleSend(ft flushTarget) {
-	if s.coalescer != nil && ft.t.raw != nil {
-		s.coalescer.add(ft)
-		return
-	}
-	s.schedule(ft)
 }
 
 func (s *Server) flusher() {
