@@ -35,7 +35,8 @@ type writeCoalescer struct {
 	armed   bool      // the timer will flush pending
 	opened  time.Time // when the current window opened
 	paused  time.Time // no holding before this
-	probing bool      // the current window is the first after a pause
+	probing bool      // the next window that holds is the first after a pause
+	closed  bool      // the server is closing: nothing is held any more
 	// Recent windows' held connections and second packets (moving averages).
 	heldAvg, gatheredAvg float64
 }
@@ -59,14 +60,19 @@ func (w *writeCoalescer) hold(ft flushTarget) bool {
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
 	if !w.armed {
 		if now.Before(w.paused) {
 			return false
 		}
 		if now.Sub(w.opened) >= w.window {
 			w.opened = now
-			w.probing = !w.paused.IsZero()
-			w.paused = time.Time{}
+			if !w.paused.IsZero() {
+				// The next window that holds anything probes (fire clears it then).
+				w.probing, w.paused = true, time.Time{}
+			}
 			return false
 		}
 		w.armed = true
@@ -104,8 +110,12 @@ func (w *writeCoalescer) fire() {
 	}
 }
 
-// flushNow hands everything held on at once (the server is closing).
+// flushNow hands everything held on at once and holds nothing from then on (the server
+// is closing).
 func (w *writeCoalescer) flushNow() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
 	if w.timer.Stop() {
 		w.fire()
 	}

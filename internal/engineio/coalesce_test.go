@@ -8,18 +8,23 @@ import (
 // Under sustained traffic, what a connection is sent within one window goes out in one
 // write; the first packet after a quiet window is not held.
 func TestWriteDelayGathersAWindowIntoOneWrite(t *testing.T) {
-	ts := startServer(t, Options{WriteDelay: 300 * time.Millisecond})
+	ts := startServer(t, Options{WriteDelay: 2 * time.Second})
 	conn := ts.dialWS("transport=websocket")
 	readText(t, conn) // open
 	r := ts.nextConn()
-	r.c.Send(MessagePacket(append(NewMessageBuffer(1), 'a')))
-	if got, _ := readText(t, conn); got != "4a" {
+	send(r.c, "a")
+	if got, _ := readText(t, conn); got != "4a" { // within readText's 5 s: not held
 		t.Fatalf("first %q", got)
 	}
-	// The counters move just after the write returns, so the client may read first.
+	// The counters move just after the write returns, and the writer lets go of the
+	// connection after that: wait for both, so b finds it idle.
 	before := waitWrites(t, ts.srv, 2) // the open packet's, a's
-	r.c.Send(MessagePacket(append(NewMessageBuffer(1), 'b')))
-	r.c.Send(MessagePacket(append(NewMessageBuffer(1), 'c')))
+	waitIdle(t, r.c)
+	send(r.c, "b")
+	if !isHeld(r.c) {
+		t.Fatal("b, sent within a's window, was not held")
+	}
+	send(r.c, "c")
 	for _, want := range []string{"4b", "4c"} {
 		if got, _ := readText(t, conn); got != want {
 			t.Fatalf("got %q, want %q", got, want)
@@ -37,14 +42,63 @@ func TestWriteDelayIsCutShortByClose(t *testing.T) {
 	conn := ts.dialWS("transport=websocket")
 	readText(t, conn) // open
 	r := ts.nextConn()
-	r.c.Send(MessagePacket(append(NewMessageBuffer(1), 'a')))
-	if got, _ := readText(t, conn); got != "4a" { // within readText's 5 s: not held
+	send(r.c, "a")
+	if got, _ := readText(t, conn); got != "4a" {
 		t.Fatalf("first %q", got)
 	}
-	r.c.Send(MessagePacket(append(NewMessageBuffer(1), 'b'))) // held for the hour
+	waitIdle(t, r.c)
+	send(r.c, "b")
+	if !isHeld(r.c) {
+		t.Fatal("b was not held")
+	}
 	ts.srv.Close()
 	if got, _ := readText(t, conn); got != "4b" {
 		t.Fatalf("after close %q", got)
+	}
+}
+
+// A connection that breaks the protocol while held still gets its close code.
+func TestWriteDelayHeldConnectionGetsItsCloseCode(t *testing.T) {
+	ts := startServer(t, Options{WriteDelay: time.Hour})
+	conn := ts.dialWS("transport=websocket")
+	readText(t, conn) // open
+	r := ts.nextConn()
+	send(r.c, "a")
+	readText(t, conn)
+	waitIdle(t, r.c)
+	send(r.c, "b")
+	if !isHeld(r.c) {
+		t.Fatal("b was not held")
+	}
+	writeText(t, conn, "x") // not an Engine.IO packet type: a parse error
+	if code := readUntilClosed(t, conn); code != 1002 {
+		t.Fatalf("close code %d, want 1002", code)
+	}
+}
+
+func send(c *Conn, s string) { c.Send(MessagePacket(append(NewMessageBuffer(len(s)), s...))) }
+
+func isHeld(c *Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws != nil && c.ws.held
+}
+
+// waitIdle waits until no writer owns c's WebSocket.
+func waitIdle(t *testing.T, c *Conn) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		idle := !c.ws.writing
+		c.mu.Unlock()
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never let go of the connection")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -60,7 +114,7 @@ func TestWriteDelayHoldsOnlyWhileItGathers(t *testing.T) {
 	if !sparse.hold(target()) || !sparse.hold(target()) {
 		t.Fatal("packets within the window were not held")
 	}
-	sparse.flushNow() // the window ends: 2 held connections, no second packet
+	endWindow(sparse) // the window ends: 2 held connections, no second packet
 	if len(flushed) != 2 {
 		t.Fatalf("%d held connections flushed, want 2", len(flushed))
 	}
@@ -72,9 +126,30 @@ func TestWriteDelayHoldsOnlyWhileItGathers(t *testing.T) {
 	dense.hold(target())
 	dense.hold(target())
 	dense.gathered.Add(3) // the held connection was sent three more packets
-	dense.flushNow()
+	endWindow(dense)
 	if !dense.hold(target()) {
 		t.Fatal("holding paused after a window that saved three writes")
+	}
+
+	// After a pause, the first window that holds anything decides alone, even when
+	// quiet windows came between: a busy probe resumes holding.
+	sparse.heldAvg, sparse.gatheredAvg = 100, 0 // a long sparse history
+	sparse.paused = time.Now()                  // the pause is over
+	sparse.opened = time.Time{}
+	if sparse.hold(target()) { // opens a window: goes at once
+		t.Fatal("held the first packet after the pause")
+	}
+	sparse.opened = time.Time{} // that window passed quietly
+	if sparse.hold(target()) {
+		t.Fatal("held the first packet after a quiet window")
+	}
+	if !sparse.hold(target()) {
+		t.Fatal("the probe window did not hold")
+	}
+	sparse.gathered.Add(2)
+	endWindow(sparse)
+	if sparse.paused.After(time.Now()) {
+		t.Fatal("a probe that gathered well was judged by the averages from before the pause")
 	}
 }
 
@@ -91,5 +166,12 @@ func waitWrites(t *testing.T, s *Server, n uint64) Stats {
 			t.Fatalf("%d WebSocket writes counted, want %d", st.WebSocketWrites, n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// endWindow ends w's current window now, as its timer would.
+func endWindow(w *writeCoalescer) {
+	if w.timer.Stop() {
+		w.fire()
 	}
 }

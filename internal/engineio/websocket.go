@@ -365,7 +365,9 @@ func (c *Conn) failWS(t *wsTransport, err error) {
 	_ = t.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	c.mu.Lock()
 	active := c.ws == t
-	writing := t.writing
+	// A held connection has no writer yet (only a place in the write window): the close
+	// frame goes now, and close below empties the queue the window would have written.
+	writing := t.writing && !t.held
 	c.mu.Unlock()
 	if !active || !writing {
 		_, _ = t.conn.Write(closeFrame(code).frame())

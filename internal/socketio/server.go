@@ -140,8 +140,12 @@ func (s *Server) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Close disconnects every connection (their queued packets are written first).
-func (s *Server) Close() { s.engine.Close() }
+// Close disconnects every connection (their queued packets are written first) and ends
+// the parked workers.
+func (s *Server) Close() {
+	s.engine.Close()
+	s.workers.close()
+}
 
 // EngineStats are the Engine.IO layer's counters.
 func (s *Server) EngineStats() engineio.Stats { return s.engine.Stats() }

@@ -12,8 +12,20 @@ const maxIdleWorkers = 64
 // goroutine for handling: workers belong to the server, at most maxIdleWorkers of them
 // parked.
 type workers struct {
-	mu   sync.Mutex
-	idle []chan func() // parked workers, most recently parked last
+	mu     sync.Mutex
+	idle   []chan func() // parked workers, most recently parked last
+	closed bool          // the server closed: workers end instead of parking
+}
+
+// close ends the parked workers; later work runs on goroutines that end with it.
+func (p *workers) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, ch := range p.idle {
+		close(ch)
+	}
+	p.idle = nil
 }
 
 // run calls f on a parked worker, or on a new goroutine when none is parked.
@@ -36,12 +48,15 @@ func (p *workers) work(f func()) {
 	for {
 		f()
 		p.mu.Lock()
-		if len(p.idle) >= maxIdleWorkers {
+		if p.closed || len(p.idle) >= maxIdleWorkers {
 			p.mu.Unlock()
 			return
 		}
 		p.idle = append(p.idle, ch)
 		p.mu.Unlock()
-		f = <-ch
+		var ok bool
+		if f, ok = <-ch; !ok {
+			return
+		}
 	}
 }

@@ -43,9 +43,22 @@ func TestWorkersRunEveryTaskAndParkWhenDone(t *testing.T) {
 	if got := parked(); got != maxIdleWorkers {
 		t.Fatalf("%d workers parked, want at most %d", got, maxIdleWorkers)
 	}
+	// The next task takes a parked worker rather than a new goroutine.
+	p.run(func() { done <- struct{}{}; done <- struct{}{} })
+	<-done
+	if got := parked(); got != maxIdleWorkers-1 {
+		t.Fatalf("%d workers parked while one of them runs a task, want %d", got, maxIdleWorkers-1)
+	}
+	<-done
+
+	// Closing ends the parked workers; work still runs afterwards, and nothing parks.
+	p.close()
+	if got := parked(); got != 0 {
+		t.Fatalf("%d workers parked after close", got)
+	}
 	p.run(func() { done <- struct{}{} })
 	<-done
-	if got := parked(); got > maxIdleWorkers {
-		t.Fatalf("%d workers parked, want at most %d", got, maxIdleWorkers)
+	if got := parked(); got != 0 {
+		t.Fatalf("a worker parked after close")
 	}
 }
