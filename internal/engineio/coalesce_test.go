@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net"
 	"testing"
 	"time"
 )
@@ -8,22 +9,8 @@ import (
 // Under sustained traffic, what a connection is sent within one window goes out in one
 // write; the first packet after a quiet window is not held.
 func TestWriteDelayGathersAWindowIntoOneWrite(t *testing.T) {
-	ts := startServer(t, Options{WriteDelay: 2 * time.Second})
-	conn := ts.dialWS("transport=websocket")
-	readText(t, conn) // open
-	r := ts.nextConn()
-	send(r.c, "a")
-	if got, _ := readText(t, conn); got != "4a" { // within readText's 5 s: not held
-		t.Fatalf("first %q", got)
-	}
-	// The counters move just after the write returns, and the writer lets go of the
-	// connection after that: wait for both, so b finds it idle.
-	before := waitWrites(t, ts.srv, 2) // the open packet's, a's
-	waitIdle(t, r.c)
-	send(r.c, "b")
-	if !isHeld(r.c) {
-		t.Fatal("b, sent within a's window, was not held")
-	}
+	ts, conn, r := heldConnection(t, 4*time.Second)
+	before := ts.srv.Stats() // b waits in the window: nothing more is written meanwhile
 	send(r.c, "c")
 	for _, want := range []string{"4b", "4c"} {
 		if got, _ := readText(t, conn); got != want {
@@ -38,19 +25,7 @@ func TestWriteDelayGathersAWindowIntoOneWrite(t *testing.T) {
 
 // Closing the server does not wait for a window to end: what it holds is written first.
 func TestWriteDelayIsCutShortByClose(t *testing.T) {
-	ts := startServer(t, Options{WriteDelay: time.Hour})
-	conn := ts.dialWS("transport=websocket")
-	readText(t, conn) // open
-	r := ts.nextConn()
-	send(r.c, "a")
-	if got, _ := readText(t, conn); got != "4a" {
-		t.Fatalf("first %q", got)
-	}
-	waitIdle(t, r.c)
-	send(r.c, "b")
-	if !isHeld(r.c) {
-		t.Fatal("b was not held")
-	}
+	ts, conn, _ := heldConnection(t, time.Hour)
 	ts.srv.Close()
 	if got, _ := readText(t, conn); got != "4b" {
 		t.Fatalf("after close %q", got)
@@ -59,21 +34,34 @@ func TestWriteDelayIsCutShortByClose(t *testing.T) {
 
 // A connection that breaks the protocol while held still gets its close code.
 func TestWriteDelayHeldConnectionGetsItsCloseCode(t *testing.T) {
-	ts := startServer(t, Options{WriteDelay: time.Hour})
-	conn := ts.dialWS("transport=websocket")
-	readText(t, conn) // open
-	r := ts.nextConn()
-	send(r.c, "a")
-	readText(t, conn)
-	waitIdle(t, r.c)
-	send(r.c, "b")
-	if !isHeld(r.c) {
-		t.Fatal("b was not held")
-	}
+	_, conn, _ := heldConnection(t, time.Hour)
 	writeText(t, conn, "x") // not an Engine.IO packet type: a parse error
 	if code := readUntilClosed(t, conn); code != 1002 {
 		t.Fatalf("close code %d, want 1002", code)
 	}
+}
+
+// heldConnection opens a WebSocket on a server with the given window, sends "a" (the
+// first packet after a quiet window: written at once) and "b" (held in a's window).
+func heldConnection(t *testing.T, window time.Duration) (*testServer, net.Conn, *recorder) {
+	t.Helper()
+	ts := startServer(t, Options{WriteDelay: window})
+	conn := ts.dialWS("transport=websocket")
+	readText(t, conn) // open
+	r := ts.nextConn()
+	send(r.c, "a")
+	if got, _ := readText(t, conn); got != "4a" { // within readText's 5 s: not held
+		t.Fatalf("first %q", got)
+	}
+	// The counters move just after the write returns, and the writer lets go of the
+	// connection after that: wait for both, so b finds it idle.
+	waitWrites(t, ts.srv, 2) // the open packet's, a's
+	waitIdle(t, r.c)
+	send(r.c, "b")
+	if !isHeld(r.c) {
+		t.Fatal("b, sent within a's window, was not held")
+	}
+	return ts, conn, r
 }
 
 func send(c *Conn, s string) { c.Send(MessagePacket(append(NewMessageBuffer(len(s)), s...))) }
