@@ -118,6 +118,10 @@ func TestWriteDelayHoldsOnlyWhileItGathers(t *testing.T) {
 	if !dense.hold(target()) {
 		t.Fatal("holding paused after a window that saved three writes")
 	}
+	dense.flushNow() // the server closes: nothing is held from then on
+	if dense.hold(target()) {
+		t.Fatal("held a packet after flushNow")
+	}
 
 	// After a pause, the first window that holds anything decides alone, even when
 	// quiet windows came between: a busy probe resumes holding.
