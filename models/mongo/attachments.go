@@ -430,23 +430,9 @@ func (s *Store) confirmClaims(ctx context.Context, mid bson.ObjectID, ids []bson
 // markMessageAttachments marks the ready attachments of message mid "deleting" and
 // returns their ids.
 func (s *Store) markMessageAttachments(ctx context.Context, mid bson.ObjectID) ([]bson.ObjectID, error) {
-	cur, err := s.attachments.Find(ctx, bson.D{{Key: "messageId", Value: mid}, {Key: "state", Value: stateReady}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	var docs []struct {
-		ID bson.ObjectID `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err)
-	}
-	if len(docs) == 0 {
-		return nil, nil
-	}
-	ids := make([]bson.ObjectID, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
+	ids, err := findIDs(ctx, s.attachments, bson.D{{Key: "messageId", Value: mid}, {Key: "state", Value: stateReady}}, 0)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
 	unlock := s.locks.lock(attachmentKeys(ids)...)
 	_, err = s.attachments.UpdateMany(ctx,
@@ -525,21 +511,7 @@ func (s *Store) SweepAttachments(ctx context.Context, unattachedBefore time.Time
 
 // attachmentIDs lists up to sweepBatch attachment ids matching filter.
 func (s *Store) attachmentIDs(ctx context.Context, filter bson.D) ([]bson.ObjectID, error) {
-	cur, err := s.attachments.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetLimit(sweepBatch))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	var docs []struct {
-		ID bson.ObjectID `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err)
-	}
-	ids := make([]bson.ObjectID, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
-	return ids, nil
+	return findIDs(ctx, s.attachments, filter, sweepBatch)
 }
 
 // settleStaleClaims confirms pending claims older than RepairGrace whose message is

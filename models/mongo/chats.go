@@ -141,22 +141,11 @@ func (s *Store) ChatIDsForUser(ctx context.Context, userID string) ([]string, er
 	if !ok {
 		return nil, nil
 	}
-	cur, err := s.chats.Find(ctx, bson.D{{Key: "participants", Value: uid}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	ids, err := findIDs(ctx, s.chats, bson.D{{Key: "participants", Value: uid}}, 0)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
-	var docs []struct {
-		ID bson.ObjectID `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = d.ID.Hex()
-	}
-	return out, nil
+	return hexes(ids), nil
 }
 
 // updateChat applies one atomic update to the chat matching filter (which must pin

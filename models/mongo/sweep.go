@@ -136,19 +136,12 @@ func (s *Store) repairRecentChats(ctx context.Context, now time.Time) error {
 		return mapErr(err)
 	}
 	upTo := ms(now.Add(-s.opts.RepairGrace))
-	cur, err := s.chats.Find(ctx, bson.D{{Key: "lastSeqAt", Value: bson.D{{Key: "$gt", Value: cp.CheckedUntil}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	chats, err := findIDs(ctx, s.chats, bson.D{{Key: "lastSeqAt", Value: bson.D{{Key: "$gt", Value: cp.CheckedUntil}}}}, 0)
 	if err != nil {
-		return mapErr(err)
+		return err
 	}
-	var chats []struct {
-		ID bson.ObjectID `bson:"_id"`
-	}
-	if err := cur.All(ctx, &chats); err != nil {
-		return mapErr(err)
-	}
-	for _, c := range chats {
-		if _, err := s.repairSeqHoles(ctx, c.ID, now); err != nil {
+	for _, id := range chats {
+		if _, err := s.repairSeqHoles(ctx, id, now); err != nil {
 			return err
 		}
 	}
