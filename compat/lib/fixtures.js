@@ -63,6 +63,19 @@ export async function barrier(sender, chatId, targets) {
   await Promise.all(waits);
 }
 
+/**
+ * Waits (bounded, `seconds`) until `observer` sees `userId` offline: the server has
+ * processed the close of the user's last socket.
+ */
+export async function waitOffline(observer, userId, seconds = 5) {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end; ) {
+    const p = (await observer.ok('presence:get', { userIds: [userId] })).presence[0];
+    if (!p.online) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${userId} still online ${seconds} s after closing their last socket`);
+}
+
 // ---- assertions ----
 
 export function assertOk(res, what = '') {

@@ -7,25 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.js';
 import {
-  assertChat, assertErr, assertMessage, barrier, newUser, newUsers, randomHandle, randomId,
+  assertChat, assertErr, assertMessage, barrier, newUser, newUsers, randomHandle, randomId, waitOffline,
 } from '../lib/fixtures.js';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let srv;
 // A short reload grace: these tests wait for users to be offline.
 before(async () => { srv = await startServer({ env: { PRESENCE_GRACE_MS: '200' } }); });
 after(async () => { await stopServer(srv); });
-
-/** Waits (bounded) until `observer` sees `userId` offline: the server has processed the close. */
-async function waitOffline(observer, userId) {
-  for (let i = 0; i < 100; i++) {
-    const p = (await observer.ok('presence:get', { userIds: [userId] })).presence[0];
-    if (!p.online) return;
-    await sleep(50);
-  }
-  throw new Error(`${userId} still online 5 s after closing their last socket`);
-}
 
 /** The user's notifications of `type` (read or not), newest first. */
 async function notes(client, type) {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.js';
-import { assertChat, assertErr, assertIso, barrier, newUsers, randomId } from '../lib/fixtures.js';
+import { assertChat, assertErr, assertIso, barrier, newUsers, randomId, waitOffline } from '../lib/fixtures.js';
 
 const FOREVER = '9999-12-31T23:59:59.999Z';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -16,16 +16,6 @@ before(async () => { srv = await startServer({ env: { PRESENCE_GRACE_MS: '200' }
 after(async () => { await stopServer(srv); });
 
 const masked = (res, id) => JSON.parse(JSON.stringify(res).split(id).join('<id>'));
-
-/** Waits (bounded) until `observer` sees `userId` offline: the server has processed the close. */
-async function waitOffline(observer, userId) {
-  for (let i = 0; i < 100; i++) {
-    const p = (await observer.ok('presence:get', { userIds: [userId] })).presence[0];
-    if (!p.online) return;
-    await sleep(50);
-  }
-  throw new Error(`${userId} still online 5 s after closing their last socket`);
-}
 
 /** Unread message notifications of a socket's user for chatId. */
 async function messageNotes(client, chatId) {

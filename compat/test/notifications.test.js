@@ -7,21 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.js';
-import { newUsers } from '../lib/fixtures.js';
+import { newUsers, waitOffline } from '../lib/fixtures.js';
 
 let srv;
 before(async () => { srv = await startServer(); });
 after(async () => { await stopServer(srv); });
-
-/** Waits (bounded) until `observer` sees `userId` offline: the server has processed the close. */
-async function waitOffline(observer, userId) {
-  for (let i = 0; i < 150; i++) {
-    const p = (await observer.ok('presence:get', { userIds: [userId] })).presence[0];
-    if (!p.online) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${userId} still online 15 s after closing their last socket`);
-}
 
 test('a message delivered live is not counted in a notification when the tab closes after the in-flight window', { timeout: 30_000 }, async () => {
   const [a, b] = await newUsers(srv, 2);
@@ -37,7 +27,7 @@ test('a message delivered live is not counted in a notification when the tab clo
   // deliberate wait, since the rule itself is about time.
   await new Promise((r) => setTimeout(r, 1200));
   b1.close();
-  await waitOffline(a1, b.id);
+  await waitOffline(a1, b.id, 15);
   const away = (await a1.ok('message:new', { chatId: chat.id, text: 'sent while away' })).message;
   const b2 = await b.connect();
   const notes = (await b2.ok('notification:list', {})).notifications.filter((n) => n.type === 'message');
