@@ -119,21 +119,13 @@ func encodeReactions(rs []models.Reaction) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-// insertMessageSQL inserts a message (see InsertMessage); insertMentioningMessageSQL is the
-// same with messages.mentions, so a message without mentions binds exactly what it did
-// before mentions existed.
-const (
-	insertMessageSQL = `INSERT INTO messages
-			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted)
-			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
-			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING seq`
-	insertMentioningMessageSQL = `INSERT INTO messages
-			(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted, mentions)
-			SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
-			ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING seq`
-)
+// insertMessageSQL inserts a message (see InsertMessage); mentions is NULL when there
+// are none.
+const insertMessageSQL = `INSERT INTO messages
+		(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted, mentions)
+		SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
+		ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+		RETURNING seq`
 
 // InsertMessage implements models.Messages. It is the hot path: it goes through the
 // writer's group commit, so concurrent sends share one transaction, and within it the
@@ -171,16 +163,9 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		// message_mentions) in the same statement, and a repeated (sender, chat, clientId)
 		// inserts nothing. No row back means a duplicate (the original is read below) or
 		// no such chat.
-		var row scanner
-		if mentions == nil {
-			row = tx.queryRow(ctx, insertMessageSQL,
-				in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
-				ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, in.ChatID)
-		} else {
-			row = tx.queryRow(ctx, insertMentioningMessageSQL,
-				in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
-				ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions, in.ChatID)
-		}
+		row := tx.queryRow(ctx, insertMessageSQL,
+			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions, in.ChatID)
 		err := row.Scan(&in.Seq)
 		if err == nil {
 			stored := in
