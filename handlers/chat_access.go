@@ -34,8 +34,16 @@ func (h *Handlers) adminGroup(ctx context.Context, userID, chatID string) (*mode
 	return chat, nil
 }
 
-// memberMessage loads a message in a chat the caller belongs to, with its chat.
+// memberMessage loads a message in a chat the caller belongs to, with its chat as the
+// store has it.
 func (h *Handlers) memberMessage(ctx context.Context, userID, messageID string) (*models.Message, *models.Chat, error) {
+	return h.messageInChat(ctx, userID, messageID, h.memberChat)
+}
+
+// messageInChat loads a message and, through loadChat, its chat if the caller belongs to
+// it; NOT_FOUND for the message otherwise.
+func (h *Handlers) messageInChat(ctx context.Context, userID, messageID string,
+	loadChat func(ctx context.Context, userID, chatID string) (*models.Chat, error)) (*models.Message, *models.Chat, error) {
 	msg, err := h.Store.MessageByID(ctx, messageID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, nil, utils.NotFound("message")
@@ -43,7 +51,7 @@ func (h *Handlers) memberMessage(ctx context.Context, userID, messageID string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	chat, err := h.memberChat(ctx, userID, msg.ChatID)
+	chat, err := loadChat(ctx, userID, msg.ChatID)
 	var ae *utils.AppError
 	if errors.As(err, &ae) && ae.Code == utils.CodeNotFound {
 		return nil, nil, utils.NotFound("message")

@@ -194,7 +194,8 @@ func (in *MessageEditInput) Validate() error {
 // the new text and the chat's members now; members it mentions that the previous text did
 // not are notified as for a new message (a member is notified of one message once).
 func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInput) (any, error) {
-	msg, chat, err := h.memberMessage(ctx, c.UserID, in.MessageID)
+	// The cached chat, as for a send: its handle index resolves the mentions below.
+	msg, chat, err := h.messageInChat(ctx, c.UserID, in.MessageID, h.cachedMemberChat)
 	if err != nil {
 		return nil, err
 	}
@@ -212,10 +213,6 @@ func (h *Handlers) MessageEdit(ctx context.Context, c Caller, in *MessageEditInp
 		if len(atts[msg.ID]) == 0 {
 			return nil, utils.Invalid("text", "must not be empty (only a message with attachments may have no text)")
 		}
-	}
-	// Against the cached chat, whose handle index the sends share (chat is the store's).
-	if chat, err = h.cachedMemberChat(ctx, c.UserID, chat.ID); err != nil {
-		return nil, err
 	}
 	mentions, err := h.resolveMentions(ctx, chat, c.UserID, in.Text)
 	if err != nil {
