@@ -98,6 +98,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// Commits never checkpoint; the checkpointer does (see checkpoint.go).
 	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	wq.Set("_txlock", "immediate")
+	// The writer writes the log through walVFS: one pwrite per commit (walvfs.go).
+	wq.Set("vfs", walVFS)
 	wdb, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
