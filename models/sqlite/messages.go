@@ -54,7 +54,7 @@ func scanMessage(s scanner) (*models.Message, error) {
 
 // encodeMentions is the messages.mentions value for ids: NULL (a nil interface, which
 // costs the send of a message without mentions no allocation) when there are none, else
-// the JSON list. The triggers of mentionTriggers copy the list into message_mentions.
+// the JSON list. The triggers of columnTriggers copy the list into message_mentions.
 func encodeMentions(ids []string) (any, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -158,10 +158,10 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		created bool
 	)
 	job := func(ctx context.Context, tx *stmtCache) error {
-		// One statement: seq is the chat's last_seq + 1, the messages_seq trigger moves
-		// the chat's last_seq and last_activity (and messages_mentions_insert fills
-		// message_mentions) in the same statement, and a repeated (sender, chat, clientId)
-		// inserts nothing. No row back means a duplicate (the original is read below) or
+		// One statement: seq is the chat's last_seq + 1, the messages_insert trigger
+		// moves the chat's last_seq and last_activity (and notes the message for search,
+		// and fills message_mentions) in the same statement, and a repeated (sender,
+		// chat, clientId) inserts nothing. No row back means a duplicate (the original is read below) or
 		// no such chat.
 		row := tx.queryRow(ctx, insertMessageSQL,
 			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestOpenMigratesVersion1(t *testing.T) {
 	s := openAt(t, path)
 	a := models.NewID()
 	g := mkGroup(t, s, time.Now(), a, models.NewID())
-	s = rewriteFile(t, s, path, []string{"DROP TRIGGER messages_seq", "PRAGMA user_version = 1"})
+	s = rewriteFile(t, s, path, append(downToVersion5(), "DROP TRIGGER messages_seq", "PRAGMA user_version = 1"))
 	for want := int64(1); want <= 2; want++ {
 		m, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "x", CreatedAt: time.Now()})
 		if err != nil || m.Seq != want {
@@ -109,14 +110,35 @@ func rewriteFile(t *testing.T, s *Store, path string, stmts []string) *Store {
 	return s
 }
 
+// downToVersion5 turns a current file back into what a version 5 server wrote: the three
+// insert triggers that messages_insert replaced, as version 5 created them.
+func downToVersion5() []string {
+	return []string{
+		"DROP TRIGGER messages_insert",
+		`CREATE TRIGGER messages_seq AFTER INSERT ON messages BEGIN
+			UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
+			WHERE id = NEW.chat_id;
+		END`,
+		`CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+			INSERT INTO message_search_pending (msg, fresh) VALUES (NEW.rowid, 1) ON CONFLICT (msg) DO NOTHING;
+		END`,
+		`CREATE TRIGGER messages_mentions_insert AFTER INSERT ON messages
+		WHEN NEW.mentions IS NOT NULL BEGIN
+			INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
+				SELECT value, NEW.chat_id, NEW.seq FROM json_each(NEW.mentions);
+		END`,
+		"PRAGMA user_version = 5",
+	}
+}
+
 // downToVersion4 turns a current file back into what a version 4 server wrote: no search
 // index, no pending table, no triggers noting changes for it.
 func downToVersion4() []string {
-	return []string{
+	return append(downToVersion5(),
 		"DROP TRIGGER messages_search_insert", "DROP TRIGGER messages_search_update", "DROP TRIGGER messages_search_delete",
 		"DROP TABLE message_search", "DROP TABLE message_search_pending",
 		"PRAGMA user_version = 4",
-	}
+	)
 }
 
 // downToVersion3 turns a current file back into what a version 3 server wrote: version 4,
@@ -198,5 +220,54 @@ func TestUnreadMentionsUsesThePrimaryKey(t *testing.T) {
 	}
 	if searches != 1 {
 		t.Errorf("query plan %q, want one search of the primary key range per chat", plan)
+	}
+}
+
+// A database written by a version 5 server (three insert triggers) gets messages_insert in
+// their place at open: an insert then fires only it, and still moves the chat's seq, is
+// found by search before and after indexing, and counts as an unread mention.
+func TestOpenMigratesVersion5(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := openAt(t, path)
+	a, b := models.NewID(), models.NewID()
+	g := mkGroup(t, s, time.Now(), a, b)
+	send(t, s, g.ID, a, "from version five", at(1))
+	s = rewriteFile(t, s, path, downToVersion5())
+
+	var triggers []string
+	rows, err := s.rdb.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'messages' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		triggers = append(triggers, n)
+	}
+	rows.Close()
+	want := []string{"messages_insert", "messages_mentions_delete", "messages_mentions_update", "messages_search_delete", "messages_search_update"}
+	if !slices.Equal(triggers, want) {
+		t.Fatalf("triggers on messages after the migration: %v, want %v", triggers, want)
+	}
+
+	m, _, err := s.InsertMessage(ctx, &models.Message{ChatID: g.ID, SenderID: a, Text: "hello version six", Mentions: []string{b}, CreatedAt: at(2)})
+	if err != nil || m.Seq != 2 {
+		t.Fatalf("insert after the migration: %+v %v", m, err)
+	}
+	if c, err := s.ChatByID(ctx, g.ID); err != nil || c.LastSeq != 2 {
+		t.Fatalf("chat after the insert: %+v %v", c, err)
+	}
+	if got := searchIDs(t, s, a, "six"); !slices.Equal(got, []string{m.ID}) {
+		t.Errorf("search before indexing: %v, want %v", got, []string{m.ID})
+	}
+	drain(t, s)
+	if got := searchIDs(t, s, a, "version"); len(got) != 2 || got[0] != m.ID {
+		t.Errorf("search after indexing: %v", got)
+	}
+	if n, err := s.UnreadMentions(ctx, b, map[string]int64{g.ID: 0}); err != nil || n[g.ID] != 1 {
+		t.Fatalf("UnreadMentions after the migration: %v %v, want 1", n, err)
 	}
 }
