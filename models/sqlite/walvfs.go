@@ -68,9 +68,6 @@ func init() {
 	tls := libc.NewTLS()
 	defer tls.Close()
 	name := cString(tls, walVFS)
-	if sqlite3.Xsqlite3_vfs_find(tls, name) != 0 {
-		return
-	}
 	unix := sqlite3.Xsqlite3_vfs_find(tls, 0)
 	if unix == 0 {
 		panic("sqlite: no default VFS")
@@ -166,7 +163,7 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 		if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
-		if iAmt != frameHeaderSize || lastRead != 0 || iAmt > walBufferSize {
+		if iAmt != frameHeaderSize || lastRead != 0 {
 			return origWrite(tls, s, pFile, zBuf, iAmt, iOfst)
 		}
 		if s.buf == 0 {
@@ -219,61 +216,66 @@ func walClose(tls *libc.TLS, pFile uintptr) int32 {
 
 // The other methods write the buffer out, then do what the unix VFS does.
 
-func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
+// flushed writes out what pFile's buffer holds and returns the unix VFS's methods.
+func flushed(tls *libc.TLS, pFile uintptr) (*sqlite3.Tsqlite3_io_methods, int32) {
 	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	return origMethods(s), flush(tls, pFile, s)
+}
+
+func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	s.lastRead = 0
-	return (*(*func(*libc.TLS, uintptr, int64) int32)(unsafe.Pointer(&origMethods(s).FxTruncate)))(tls, pFile, size)
+	return (*(*func(*libc.TLS, uintptr, int64) int32)(unsafe.Pointer(&m.FxTruncate)))(tls, pFile, size)
 }
 
 func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&origMethods(s).FxSync)))(tls, pFile, flags)
+	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&m.FxSync)))(tls, pFile, flags)
 }
 
 func walFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&origMethods(s).FxFileSize)))(tls, pFile, pSize)
+	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&m.FxFileSize)))(tls, pFile, pSize)
 }
 
 func walLock(tls *libc.TLS, pFile uintptr, lock int32) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&origMethods(s).FxLock)))(tls, pFile, lock)
+	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&m.FxLock)))(tls, pFile, lock)
 }
 
 func walUnlock(tls *libc.TLS, pFile uintptr, lock int32) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&origMethods(s).FxUnlock)))(tls, pFile, lock)
+	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&m.FxUnlock)))(tls, pFile, lock)
 }
 
 func walCheckReservedLock(tls *libc.TLS, pFile, pResOut uintptr) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&origMethods(s).FxCheckReservedLock)))(tls, pFile, pResOut)
+	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&m.FxCheckReservedLock)))(tls, pFile, pResOut)
 }
 
 func walFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 {
-	s := stateOf(pFile)
-	if rc := flush(tls, pFile, s); rc != sqlite3.SQLITE_OK {
+	m, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	return (*(*func(*libc.TLS, uintptr, int32, uintptr) int32)(unsafe.Pointer(&origMethods(s).FxFileControl)))(tls, pFile, op, pArg)
+	return (*(*func(*libc.TLS, uintptr, int32, uintptr) int32)(unsafe.Pointer(&m.FxFileControl)))(tls, pFile, op, pArg)
 }
 
 func walSectorSize(tls *libc.TLS, pFile uintptr) int32 {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,10 +62,8 @@ func testWALVFSCommits(t *testing.T, sync string) {
 			return n, total
 		}
 		var keys []string
-		for k := 0; k < 100000; k++ {
-			if v, ok := want[k]; ok {
-				keys = append(keys, fmt.Sprintf("%d=%s", k, v))
-			}
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			keys = append(keys, fmt.Sprintf("%d=%s", k, want[k]))
 		}
 		wantTotal := strings.Join(keys, ",")
 		if n, total := sum(r); n != len(want) || total != wantTotal {
