@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -39,6 +40,8 @@ type Options struct {
 	// the batch commits, instead of in the indexer's bulk jobs (search.go), so that
 	// searches read the search index alone.
 	indexAtCommit bool
+	// checkpointEvery (tests only), when positive, replaces checkpointEvery.
+	checkpointEvery time.Duration
 }
 
 // busyTimeoutMS bounds how long a connection waits for a lock held by another process
@@ -97,6 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wq.Add("_pragma", "synchronous("+syncMode+")")
 	// Commits never checkpoint; the checkpointer does (see checkpoint.go).
 	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	wq.Set("_txlock", "immediate")
 	// The writer writes the log through walVFS: one pwrite per commit (walvfs.go).
 	wq.Set("vfs", walVFS)
@@ -155,7 +159,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		w:     w,
 		files: files,
 	}
-	s.ckpt = startCheckpointer(cdb, w.batches.Load, opts.Logger)
+	every := checkpointEvery
+	if opts.checkpointEvery > 0 {
+		every = opts.checkpointEvery
+	}
+	s.ckpt = startCheckpointer(cdb, every, w.batches.Load, w.betweenBatches, opts.Logger)
 	if !opts.indexAtCommit {
 		s.index = startIndexer(s)
 	}

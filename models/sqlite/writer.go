@@ -52,8 +52,12 @@ type writer struct {
 	// owned by its sender, so after quit no request can be stranded in a buffer. Senders
 	// blocked in send form a FIFO queue, which is what the next batch drains.
 	reqs chan *job
-	quit chan struct{} // closed by close: stop taking requests
-	done chan struct{} // closed when the loop has exited
+	// between carries work that must run on the writer connection outside any
+	// transaction, between two batches (the checkpoint's tail, checkpoint.go). Unbuffered
+	// for the same reason as reqs.
+	between chan func(conn *sql.Conn)
+	quit    chan struct{} // closed by close: stop taking requests
+	done    chan struct{} // closed when the loop has exited
 
 	// beforeCommit runs in every batch transaction that applied a write, after the last
 	// write and before COMMIT; if it fails, the batch is rolled back and every write in
@@ -76,6 +80,7 @@ func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger, beforeCommit
 		log:   log,
 		reqs:  make(chan *job),
 
+		between:      make(chan func(*sql.Conn)),
 		beforeCommit: beforeCommit,
 		quit:         make(chan struct{}),
 		done:         make(chan struct{}),
@@ -103,6 +108,22 @@ func (w *writer) do(ctx context.Context, fn jobFunc, single bool) error {
 	return <-j.done
 }
 
+// betweenBatches runs fn on the writer connection once the batch in flight has
+// committed and before the next begins, outside any transaction, and waits for it: no
+// write can change the database while fn runs.
+func (w *writer) betweenBatches(ctx context.Context, fn func(conn *sql.Conn)) error {
+	done := make(chan struct{})
+	select {
+	case w.between <- func(conn *sql.Conn) { defer close(done); fn(conn) }:
+	case <-w.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
+
 func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*job, 0, maxBatch)
@@ -113,6 +134,9 @@ func (w *writer) loop() {
 		select {
 		case <-w.quit:
 			return
+		case fn := <-w.between:
+			fn(w.conn)
+			continue
 		case j := <-w.reqs:
 			batch = append(batch, j)
 		}
