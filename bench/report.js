@@ -65,6 +65,8 @@ const SCENARIOS = {
       col('**deliveries per server CPU-second**', 'deliveriesPerServerCpuSec'),
       col('ack p50 ms', 'ackP50Ms', 1),
       col('ack p99 ms', 'ackP99Ms', 1),
+      col('delivery p50 ms', 'deliveryP50Ms', 1),
+      col('delivery p99 ms', 'deliveryP99Ms', 1),
       peak,
       srvCores,
       genCores,
@@ -77,7 +79,8 @@ const SCENARIOS = {
       `${r.rooms} rooms × ${r.members} members = ${r.clients} websocket clients (socket.io-client v4, one load-generator process); ` +
       `${r.senders} senders spread round-robin over the rooms, ${r.inflight} acked \`message:new\` in flight in total ` +
       `(${r.windowsPerSender.join('/')} per sender; a new send when an ack returns), ${r.textBytes}-character texts with a clientId; ` +
-      `every message reaches the ${r.members - 1} other members of its room. Ack latency is emit → ack. ${r.warmupSec} s warm-up, ${r.measuredSec} s measured.`,
+      `every message reaches the ${r.members - 1} other members of its room. Ack latency is emit → ack; delivery latency is emit → receipt by each other member ` +
+      `(every fourth member's receipts, by the clientId; n/a with the Node load generator). ${r.warmupSec} s warm-up, ${r.measuredSec} s measured.`,
     checks: (r) =>
       `${fmt(r.deliveriesPerAck, 2)} deliveries per ack (expected ${r.expectedDeliveriesPerAck}); timeouts ${r.timeouts}, failed acks ${JSON.stringify(r.failures)}, disconnects ${r.disconnects}`,
   },
@@ -90,6 +93,8 @@ const SCENARIOS = {
       col('ack p50 ms (from scheduled)', 'ackP50Ms', 1),
       col('ack p99 ms (from scheduled)', 'ackP99Ms', 1),
       col('ack max ms (from scheduled)', 'ackMaxMs', 1),
+      col('delivery p50 ms (from send)', 'deliveryP50Ms', 1),
+      col('delivery p99 ms (from send)', 'deliveryP99Ms', 1),
       srvCores,
       col('**acked msgs per server CPU-second**', 'ackedPerServerCpuSec'),
       col('deliveries per server CPU-second', 'deliveriesPerServerCpuSec'),

@@ -55,13 +55,17 @@ type loadRun struct {
 	failures  map[string]int
 	latencies []float64
 	lags      []float64
-	resolved  int
+	// Per member (its reader goroutine appends): each measured delivery's latency from
+	// its send (deliveryLatency).
+	deliveryLats []memberLats
+	resolved     int
 
 	// Setup only: the chat ids each member got chat:new for.
 	chatMu  sync.Mutex
 	chatNew []map[string]bool
 
 	run       string
+	senders   []*sender // by no; set before any send
 	clients   []*Client
 	roomList  []room
 	stopSweep func()
@@ -73,11 +77,25 @@ type room struct {
 	first   int // index of the room's first member in loadRun.clients
 }
 
+// sentRing is how many of a sender's latest send times are kept for the delivery
+// latency: far more than it ever has in flight.
+const sentRing = 1024
+
+type sentStamp struct{ n, t atomic.Int64 }
+
+// memberLats has its own lock, taken by one reader goroutine (and once at the end),
+// so recording never contends; Close does not wait for the readers to stop.
+type memberLats struct {
+	mu sync.Mutex
+	v  []float64
+}
+
 type sender struct {
 	c        *Client
 	chatID   string
 	no       int
 	n        atomic.Int64
+	sentAt   [sentRing]sentStamp // send times of the last sentRing sends, by n
 	window   int64
 	inflight atomic.Int64
 }
@@ -167,6 +185,9 @@ func (l *loadRun) makeSenders() []*sender {
 // it came back. The caller has already counted it in s.inflight.
 func (l *loadRun) send(s *sender, done func(res []byte, err error, t time.Time)) {
 	n := s.n.Add(1)
+	stamp := &s.sentAt[n%sentRing]
+	stamp.n.Store(n)
+	stamp.t.Store(time.Now().UnixNano())
 	l.inflightTotal.Add(1)
 	l.sentTotal.Add(1)
 	text := (strconv.Itoa(s.no) + ":" + strconv.FormatInt(n, 10) + " " + l.pad)[:l.textBytes]
@@ -300,6 +321,8 @@ type loadOut struct {
 	AckP50Ms                  *float64       `json:"ackP50Ms"`
 	AckP99Ms                  *float64       `json:"ackP99Ms"`
 	AckMaxMs                  *float64       `json:"ackMaxMs"`
+	DeliveryP50Ms             *float64       `json:"deliveryP50Ms"` // send -> each other member's receipt
+	DeliveryP99Ms             *float64       `json:"deliveryP99Ms"`
 	LatencyFrom               string         `json:"latencyFrom"`
 	SendLagP99Ms              *float64       `json:"sendLagP99Ms"`
 	SendLagMaxMs              *float64       `json:"sendLagMaxMs"`
@@ -331,6 +354,7 @@ func (l *loadRun) main(seconds, warmup float64, pid int, clkTck float64) int {
 	setupTimer.Stop()
 	defer l.stopSweep()
 	ss := l.makeSenders()
+	l.senders = ss
 	shape := fmt.Sprintf("%d in flight", l.inflight)
 	if !l.closed {
 		shape = fmt.Sprintf("%g sends/s offered", l.rate)
@@ -415,6 +439,14 @@ func (l *loadRun) main(seconds, warmup float64, pid int, clkTck float64) int {
 	secs := w.secs
 	sortFloats(l.latencies)
 	sortFloats(l.lags)
+	var delivLats []float64
+	for i := range l.deliveryLats {
+		m := &l.deliveryLats[i]
+		m.mu.Lock()
+		delivLats = append(delivLats, m.v...)
+		m.mu.Unlock()
+	}
+	sortFloats(delivLats)
 	ackedInWindow := l.ackedInWindow.Load()
 	deliveries := l.deliveries.Load()
 	out := loadOut{
@@ -433,6 +465,8 @@ func (l *loadRun) main(seconds, warmup float64, pid int, clkTck float64) int {
 		AckP50Ms:                  roundp(percentile(l.latencies, 50), 2),
 		AckP99Ms:                  roundp(percentile(l.latencies, 99), 2),
 		AckMaxMs:                  roundp(maxOf(l.latencies), 2),
+		DeliveryP50Ms:             roundp(percentile(delivLats, 50), 2),
+		DeliveryP99Ms:             roundp(percentile(delivLats, 99), 2),
 		LatencyFrom:               "scheduled send time",
 		Timeouts:                  l.timeouts,
 		Failures:                  l.failures,
