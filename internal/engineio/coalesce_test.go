@@ -49,6 +49,10 @@ func heldConnection(t *testing.T, window time.Duration) (*testServer, net.Conn, 
 	conn := ts.dialWS("transport=websocket")
 	readText(t, conn) // open
 	r := ts.nextConn()
+	// The client can read the open packet before its writer lets go of the connection:
+	// a sent then would join that writer's queue without opening a window, and b would
+	// open one instead of being held in it (failed once in CI under -race).
+	waitIdle(t, r.c)
 	send(r.c, "a")
 	if got, _ := readText(t, conn); got != "4a" { // within readText's 5 s: not held
 		t.Fatalf("first %q", got)
