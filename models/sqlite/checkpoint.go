@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -85,8 +86,13 @@ func (c *checkpointer) loop() {
 		}
 		if n := c.commits(); n != last {
 			last = n
-			if err := c.round(); err != nil {
-				return // the writer has closed
+			switch err := c.round(); {
+			case errors.Is(err, errClosed):
+				return
+			case err != nil:
+				// The writer did not come between two batches within the round's 30 s (a
+				// stalled disk): the next round tries again.
+				c.log.Warn().Err(err).Msg("sqlite: checkpoint round cut short")
 			}
 		}
 	}
