@@ -51,11 +51,14 @@ const (
 // which rounds restart the log, so steady load does not cut and regrow it each time.
 const walSizeLimit = 2 * restartFrames * 4096
 
+// betweenFunc runs fn on the writer connection between two batches (writer.betweenBatches).
+type betweenFunc func(ctx context.Context, fn func(*sql.Conn)) error
+
 type checkpointer struct {
 	db      *sql.DB
 	every   time.Duration
-	commits func() int64                                 // the writer's transactions so far
-	tail    func(context.Context, func(*sql.Conn)) error // writer.betweenBatches
+	commits func() int64 // the writer's transactions so far
+	tail    betweenFunc
 	log     zerolog.Logger
 	quit    chan struct{}
 	done    chan struct{}
@@ -65,9 +68,9 @@ type checkpointer struct {
 	afterBulk func()
 }
 
-func startCheckpointer(db *sql.DB, every time.Duration, commits func() int64, tail func(context.Context, func(*sql.Conn)) error, log zerolog.Logger) *checkpointer {
-	c := &checkpointer{db: db, every: every, commits: commits, tail: tail, log: log, restartFrames: restartFrames,
-		quit: make(chan struct{}), done: make(chan struct{})}
+func startCheckpointer(db *sql.DB, every time.Duration, commits func() int64, tail betweenFunc, log zerolog.Logger) *checkpointer {
+	c := &checkpointer{db: db, every: every, commits: commits, tail: tail, log: log,
+		restartFrames: restartFrames, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }

@@ -39,15 +39,7 @@ func walRestarts(t *testing.T, path string) uint32 {
 func TestCheckpointRoundRestartsTheLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
 	// No indexer (it would write on its own) and no rounds but the test's.
-	s, err := Open(context.Background(), path, Options{Logger: zerolog.Nop(), indexAtCommit: true, checkpointEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	s := openWith(t, path, Options{Logger: zerolog.Nop(), indexAtCommit: true, checkpointEvery: time.Hour})
 	a, b := models.NewID(), models.NewID()
 	g := mkGroup(t, s, t0, a, b)
 	text := strings.Repeat("steady words ", 300) // a page each

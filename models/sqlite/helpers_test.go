@@ -21,7 +21,13 @@ func openTest(t testing.TB) *Store {
 // so a test may close it earlier).
 func openAt(t testing.TB, path string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), path, Options{Logger: zerolog.Nop()})
+	return openWith(t, path, Options{Logger: zerolog.Nop()})
+}
+
+// openWith is openAt with opts.
+func openWith(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

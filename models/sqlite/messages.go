@@ -161,8 +161,8 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		// One statement: seq is the chat's last_seq + 1, the messages_insert trigger
 		// moves the chat's last_seq and last_activity (and notes the message for search,
 		// and fills message_mentions) in the same statement, and a repeated (sender,
-		// chat, clientId) inserts nothing. No row back means a duplicate (the original is read below) or
-		// no such chat.
+		// chat, clientId) inserts nothing. No row back means a duplicate (the original
+		// is read below) or no such chat.
 		row := tx.queryRow(ctx, insertMessageSQL,
 			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
 			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions, in.ChatID)
