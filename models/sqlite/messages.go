@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,7 +53,8 @@ func scanMessage(s scanner) (*models.Message, error) {
 
 // encodeMentions is the messages.mentions value for ids: NULL (a nil interface, which
 // costs the send of a message without mentions no allocation) when there are none, else
-// the JSON list. The triggers of columnTriggers copy the list into message_mentions.
+// the JSON list. InsertMessage copies the list into message_mentions, and the triggers of
+// columnTriggers keep it there when the column changes.
 func encodeMentions(ids []string) (any, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -120,17 +120,22 @@ func encodeReactions(rs []models.Reaction) (sql.NullString, error) {
 }
 
 // insertMessageSQL inserts a message (see InsertMessage); mentions is NULL when there
-// are none.
+// are none. A repeated (sender, chat, clientId) inserts nothing.
 const insertMessageSQL = `INSERT INTO messages
 		(id, chat_id, seq, sender_id, text, reply_to_id, client_id, created_at, updated_at, edited_at, deleted, mentions)
-		SELECT ?, id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM chats WHERE id = ?
-		ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-		RETURNING seq`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sender_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`
+
+// insertMentionsSQL copies a new message's mentions into message_mentions.
+const insertMentionsSQL = `INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
+		SELECT value, ?, ? FROM json_each(?)`
 
 // InsertMessage implements models.Messages. It is the hot path: it goes through the
-// writer's group commit, so concurrent sends share one transaction, and within it the
-// idempotency check, the seq bump and the insert are one savepoint. A duplicate earlier
-// in the same batch is visible to the check, so it also comes back as the original.
+// writer's group commit, so concurrent sends share one transaction. Its seq is the chat's
+// last_seq + 1 as the writer knows it, and what the send does to the chat's row and the
+// search notes is written once per batch (sendeffects.go), so a message without mentions
+// or attachments is one statement. A duplicate earlier in the same batch is visible to
+// the idempotency check, so it also comes back as the original.
 func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.Message, bool, error) {
 	if !models.ValidID(m.ChatID) {
 		return nil, false, models.ErrNotFound
@@ -157,49 +162,64 @@ func (s *Store) InsertMessage(ctx context.Context, m *models.Message) (*models.M
 		out     *models.Message
 		created bool
 	)
+	// The job runs on the writer goroutine, the only one that touches s.w.effects.
 	job := func(ctx context.Context, tx *stmtCache) error {
-		// One statement: seq is the chat's last_seq + 1, the messages_insert trigger
-		// moves the chat's last_seq and last_activity (and notes the message for search,
-		// and fills message_mentions) in the same statement, and a repeated (sender,
-		// chat, clientId) inserts nothing. No row back means a duplicate (the original
-		// is read below) or no such chat.
-		row := tx.queryRow(ctx, insertMessageSQL,
-			in.ID, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
-			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions, in.ChatID)
-		err := row.Scan(&in.Seq)
-		if err == nil {
-			stored := in
-			stored.Attachments = nil
-			if len(in.Attachments) > 0 {
-				// A refusal returns an error: the job's savepoint undoes the insert too.
-				if stored.Attachments, err = claimAttachments(ctx, tx, &in); err != nil {
-					return err
-				}
-			}
-			out, created = &stored, true
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) || in.ClientID == nil {
-			return err // sql.ErrNoRows without a clientId: no such chat
-		}
-		orig, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages
-			WHERE sender_id = ? AND chat_id = ? AND client_id = ?`, in.SenderID, in.ChatID, *in.ClientID))
+		effects := s.w.effects
+		seq, err := effects.nextSeq(ctx, tx, in.ChatID)
 		if err != nil {
-			return err // sql.ErrNoRows: no such chat
+			return err // models.ErrNotFound: no such chat
 		}
-		if orig.Attachments, err = attachmentsOf(ctx, tx, orig.ID); err != nil {
+		res, err := tx.exec(ctx, insertMessageSQL,
+			in.ID, in.ChatID, seq, in.SenderID, in.Text, nullStr(in.ReplyToID), nullStr(in.ClientID),
+			ms(in.CreatedAt), ms(in.CreatedAt), nullMS(in.EditedAt), in.Deleted, mentions)
+		if err != nil {
+			effects.forget(in.ChatID) // perhaps the seq it knew was taken
 			return err
 		}
-		out = orig
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			if in.ClientID == nil {
+				return fmt.Errorf("sqlite: inserting message %s changed nothing", in.ID)
+			}
+			// A repeated clientId: the original, as stored.
+			orig, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM messages
+				WHERE sender_id = ? AND chat_id = ? AND client_id = ?`, in.SenderID, in.ChatID, *in.ClientID))
+			if err != nil {
+				return err
+			}
+			if orig.Attachments, err = attachmentsOf(ctx, tx, orig.ID); err != nil {
+				return err
+			}
+			out = orig
+			return nil
+		}
+		rowid, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		in.Seq = seq
+		if mentions != nil {
+			if _, err := tx.exec(ctx, insertMentionsSQL, in.ChatID, seq, mentions); err != nil {
+				return err // the job's savepoint undoes the insert too
+			}
+		}
+		stored := in
+		stored.Attachments = nil
+		if len(in.Attachments) > 0 {
+			// A refusal returns an error: the job's savepoint undoes the insert too.
+			if stored.Attachments, err = claimAttachments(ctx, tx, &in); err != nil {
+				return err
+			}
+		}
+		// Last, once nothing can fail: the message stays, so its effects are due.
+		effects.sent(in.ChatID, seq, ms(in.CreatedAt), rowid)
+		out, created = &stored, true
 		return nil
 	}
-	if len(in.Attachments) == 0 {
-		// The hot path changes the database with one statement: no savepoint needed.
-		err = s.writeOne(ctx, job)
-	} else {
-		err = s.write(ctx, job)
-	}
-	if err != nil {
+	// The hot path changes the database with one statement: no savepoint needed.
+	single := mentions == nil && len(in.Attachments) == 0
+	if err := dbErr(s.w.do(ctx, job, single, true)); err != nil {
 		return nil, false, err
 	}
 	if created {

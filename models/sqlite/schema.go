@@ -12,16 +12,16 @@ import (
 // schemaVersion is stored in PRAGMA user_version. Bump it and add a step to migrate when
 // the schema changes; the statements below stay idempotent so a half-applied version is
 // finished by the next open.
-const schemaVersion = 6
+const schemaVersion = 7
 
-// schema is version 6: version 1, plus the messages_seq trigger (2), plus
+// schema is version 7: version 1, plus the messages_seq trigger (2), plus
 // messages.reactions and chat_members.muted_until (3, added to older files by
 // addedColumns), plus messages.mentions (an added column) and the message_mentions table,
 // kept by the triggers of columnTriggers, and the attachments table (4), plus the
 // message_search index, its pending table and their triggers (5, the index filled for
 // older files by migrate), with the three triggers of an insert made one (6,
-// messages_insert in columnTriggers). Ids are 24-hex TEXT; times are INTEGER Unix
-// milliseconds.
+// messages_insert), with no insert trigger at all (7: InsertMessage and the writer's
+// sendEffects do what it did). Ids are 24-hex TEXT; times are INTEGER Unix milliseconds.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS users (
 		id            TEXT PRIMARY KEY,
@@ -199,25 +199,16 @@ var schema = []string{
 // columnTriggers read messages.mentions, so they are created after addedColumns, which
 // gives an older file the column.
 //
-// messages_insert is everything an insert does besides the row, in the statement that
-// inserts it, so a send is one statement: it moves the chat's last_seq and last_activity
-// (max(): two senders' clocks may interleave), notes the message for the search indexer,
-// and copies its mentions into message_mentions. It is one trigger, not three, because
-// each trigger a row fires costs a sub-program (a frame, its registers), whether its WHEN
-// holds or not: three cost 5-8 us more per insert than one (BenchmarkInsertMessage,
-// concurrent=32, best of 6 runs each: 122 us per insert with three, 115 with one).
+// An insert fires no trigger: what it does besides the row (the chat's last_seq and
+// last_activity, the note for the search indexer, the mentions) is written by
+// InsertMessage and, once per batch, by the writer's sendEffects. Any trigger a row fires
+// costs a sub-program (a frame, its registers) whether its WHEN holds or not, and the
+// trigger's update of the chat ran once per message.
 //
-// The others keep message_mentions equal to what messages.mentions says when the column
+// These keep message_mentions equal to what messages.mentions says when the column
 // changes: an update of it (an edit, a delete, which sets it NULL) replaces the message's
 // rows. A message without mentions costs an edit only the WHEN test.
 var columnTriggers = []string{
-	`CREATE TRIGGER IF NOT EXISTS messages_insert AFTER INSERT ON messages BEGIN
-		UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
-		WHERE id = NEW.chat_id;
-		INSERT INTO message_search_pending (msg, fresh) VALUES (NEW.rowid, 1) ON CONFLICT (msg) DO NOTHING;
-		INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
-			SELECT value, NEW.chat_id, NEW.seq FROM json_each(NEW.mentions) WHERE NEW.mentions IS NOT NULL;
-	END`,
 	`CREATE TRIGGER IF NOT EXISTS messages_mentions_update AFTER UPDATE OF mentions ON messages
 	WHEN OLD.mentions IS NOT NEW.mentions BEGIN
 		DELETE FROM message_mentions WHERE chat_id = OLD.chat_id AND seq = OLD.seq
@@ -232,9 +223,10 @@ var columnTriggers = []string{
 	END`,
 }
 
-// replacedTriggers are the insert triggers of versions 2-5, which messages_insert
-// replaces: dropped before it is created, so no insert runs both.
-var replacedTriggers = []string{"messages_seq", "messages_search_insert", "messages_mentions_insert"}
+// replacedTriggers are the insert triggers of versions 2-5 and the one of version 6
+// (messages_insert), which InsertMessage and sendEffects replace: an insert by this
+// server must not fire them as well.
+var replacedTriggers = []string{"messages_seq", "messages_search_insert", "messages_mentions_insert", "messages_insert"}
 
 // addedColumns are the columns later versions added to tables of earlier ones. CREATE
 // TABLE above already has them for a new file; an older file gets them by ALTER TABLE,

@@ -110,11 +110,26 @@ func rewriteFile(t *testing.T, s *Store, path string, stmts []string) *Store {
 	return s
 }
 
+// downToVersion6 turns a current file back into what a version 6 server wrote: one
+// insert trigger, messages_insert, as version 6 created it.
+func downToVersion6() []string {
+	return []string{
+		`CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN
+			UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
+			WHERE id = NEW.chat_id;
+			INSERT INTO message_search_pending (msg, fresh) VALUES (NEW.rowid, 1) ON CONFLICT (msg) DO NOTHING;
+			INSERT OR IGNORE INTO message_mentions (user_id, chat_id, seq)
+				SELECT value, NEW.chat_id, NEW.seq FROM json_each(NEW.mentions) WHERE NEW.mentions IS NOT NULL;
+		END`,
+		"PRAGMA user_version = 6",
+	}
+}
+
 // downToVersion5 turns a current file back into what a version 5 server wrote: the three
-// insert triggers that messages_insert replaced, as version 5 created them.
+// insert triggers that messages_insert (version 6) replaced, as version 5 created them.
 func downToVersion5() []string {
 	return []string{
-		"DROP TRIGGER messages_insert",
+		"DROP TRIGGER IF EXISTS messages_insert",
 		`CREATE TRIGGER messages_seq AFTER INSERT ON messages BEGIN
 			UPDATE chats SET last_seq = max(last_seq, NEW.seq), last_activity = max(last_activity, NEW.created_at)
 			WHERE id = NEW.chat_id;
@@ -223,17 +238,21 @@ func TestUnreadMentionsUsesThePrimaryKey(t *testing.T) {
 	}
 }
 
-// A database written by a version 5 server (three insert triggers) gets messages_insert in
-// their place at open: an insert then fires only it, and still moves the chat's seq, is
-// found by search before and after indexing, and counts as an unread mention.
-func TestOpenMigratesVersion5(t *testing.T) {
+// A database written by a version 5 server (three insert triggers) or a version 6 one
+// (one) loses them at open: an insert then fires none, and still moves the chat's seq
+// once, is found by search before and after indexing, and counts as an unread mention.
+func TestOpenMigratesVersion5(t *testing.T) { testMigratesInsertTriggers(t, downToVersion5()) }
+
+func TestOpenMigratesVersion6(t *testing.T) { testMigratesInsertTriggers(t, downToVersion6()) }
+
+func testMigratesInsertTriggers(t *testing.T, down []string) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
 	s := openAt(t, path)
 	a, b := models.NewID(), models.NewID()
 	g := mkGroup(t, s, time.Now(), a, b)
-	send(t, s, g.ID, a, "from version five", at(1))
-	s = rewriteFile(t, s, path, downToVersion5())
+	send(t, s, g.ID, a, "from an older version", at(1))
+	s = rewriteFile(t, s, path, down)
 
 	var triggers []string
 	rows, err := s.rdb.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'messages' ORDER BY name`)
@@ -248,7 +267,7 @@ func TestOpenMigratesVersion5(t *testing.T) {
 		triggers = append(triggers, n)
 	}
 	rows.Close()
-	want := []string{"messages_insert", "messages_mentions_delete", "messages_mentions_update", "messages_search_delete", "messages_search_update"}
+	want := []string{"messages_mentions_delete", "messages_mentions_update", "messages_search_delete", "messages_search_update"}
 	if !slices.Equal(triggers, want) {
 		t.Fatalf("triggers on messages after the migration: %v, want %v", triggers, want)
 	}

@@ -32,9 +32,10 @@ import (
 // remove_diacritics 2, would fold by SQLite's own Unicode tables, which the MongoDB store
 // could not reproduce exactly.
 //
-// Keeping it in step: triggers on messages note every inserted message, and every message
-// whose text or deleted flag changes (or that is removed), in message_search_pending, in
-// the statement that makes the change; the index itself is written later, in bulk, by the
+// Keeping it in step: every inserted message is noted in message_search_pending by the
+// batch that inserts it (the writer's sendEffects), and triggers on messages note every
+// message whose text or deleted flag changes (or that is removed), in the statement that
+// makes the change; the index itself is written later, in bulk, by the
 // indexer (indexer below): every searchIndexEvery it rewrites the index rows of up to
 // searchIndexBatch noted messages in one writer job and removes their notes. A search reads
 // both, in one statement (one snapshot): the index, less the rows of noted messages, plus
@@ -50,8 +51,10 @@ import (
 //
 // The words are computed by Go functions this package registers with the driver
 // (parley_search_tokens for the index, parley_search_match for noted messages); the
-// triggers need nothing but SQL, so another program may write to messages, and what it
-// wrote is searchable at once and indexed by Parley's indexer.
+// triggers need nothing but SQL, so another program may change messages, and what it
+// changed is searchable at once and indexed by Parley's indexer. What another program
+// inserts is noted when the writer catches up with it (sendeffects.go), which indexOnce
+// asks for: within one searchIndexEvery.
 //
 // The rowid of a message is its place in the order of commits (the writer assigns it with
 // the seq, in the same statement), so results newest first are results by descending
@@ -252,15 +255,27 @@ func (ix *indexer) close() {
 }
 
 // indexOnce indexes one batch of noted messages, if there are any, and reports whether
-// more are left.
+// more are left. First it has the writer account for messages it has not inserted itself
+// (sendeffects.go), so those are noted too.
 func (s *Store) indexOnce(ctx context.Context) (more bool, err error) {
-	var pending bool
-	if err := s.reads.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM message_search_pending)`).Scan(&pending); err != nil || !pending {
+	var last int64
+	if err := s.reads.queryRow(ctx, `SELECT coalesce(max(rowid), 0) FROM messages`).Scan(&last); err != nil {
 		return false, dbErr(err)
 	}
+	if last > s.w.effects.accounted.Load() {
+		var left bool
+		if err := s.write(ctx, s.w.effects.catchUpJob(&left)); err != nil {
+			return false, err
+		}
+		more = left
+	}
+	var pending bool
+	if err := s.reads.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM message_search_pending)`).Scan(&pending); err != nil || !pending {
+		return more, dbErr(err)
+	}
 	err = s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
-		var err error
-		more, err = indexPending(ctx, tx, searchIndexBatch)
+		left, err := indexPending(ctx, tx, searchIndexBatch)
+		more = more || left
 		return err
 	})
 	return more, err

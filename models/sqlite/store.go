@@ -221,11 +221,11 @@ func (s *Store) Close() error {
 // write runs fn in the writer goroutine, inside the transaction of the current batch, and
 // returns once that transaction has committed (or failed).
 func (s *Store) write(ctx context.Context, fn jobFunc) error {
-	return dbErr(s.w.do(ctx, fn, false))
+	return dbErr(s.w.do(ctx, fn, false, false))
 }
 
 // writeOne is write for a job whose only change is one statement: SQLite undoes a
 // failed statement by itself, so the job needs no savepoint of its own in a batch.
 func (s *Store) writeOne(ctx context.Context, fn jobFunc) error {
-	return dbErr(s.w.do(ctx, fn, true))
+	return dbErr(s.w.do(ctx, fn, true, false))
 }

@@ -36,6 +36,10 @@ type job struct {
 	// single: the job changes the database with at most one statement (SQLite's own
 	// statement rollback undoes it on failure), so it runs without a savepoint.
 	single bool
+	// sends: the job inserts messages and leaves what that does to other rows to the
+	// writer's sendEffects, so the writer need not write them before it runs. Every other
+	// job may read those rows: the writer writes the effects first.
+	sends bool
 }
 
 // writer owns the single write connection and applies every write of the store through
@@ -64,6 +68,12 @@ type writer struct {
 	// it fails. It brings the search index up to the batch's messages (search.go).
 	beforeCommit jobFunc
 
+	// effects gathers the sends' effects on other rows within a batch (sendeffects.go).
+	effects *sendEffects
+
+	// queued counts the callers waiting for the writer to take their write.
+	queued atomic.Int64
+
 	// Committed transactions and the writes they carried: their ratio is the group
 	// commit factor.
 	batches, writes atomic.Int64
@@ -82,6 +92,7 @@ func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger, beforeCommit
 
 		between:      make(chan func(*sql.Conn)),
 		beforeCommit: beforeCommit,
+		effects:      newSendEffects(),
 		quit:         make(chan struct{}),
 		done:         make(chan struct{}),
 	}
@@ -92,13 +103,17 @@ func newWriter(ctx context.Context, db *sql.DB, log zerolog.Logger, beforeCommit
 // do queues fn and waits until the transaction that applied it has committed. If ctx ends
 // first, do returns ctx's error; the write may still commit (every write is idempotent or
 // guarded, so a retry is safe), but it does not start once its caller has gone.
-func (w *writer) do(ctx context.Context, fn jobFunc, single bool) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), single: single}
+func (w *writer) do(ctx context.Context, fn jobFunc, single, sends bool) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), single: single, sends: sends}
+	w.queued.Add(1)
 	select {
 	case w.reqs <- j:
+		w.queued.Add(-1)
 	case <-w.quit:
+		w.queued.Add(-1)
 		return errClosed
 	case <-ctx.Done():
+		w.queued.Add(-1)
 		return ctx.Err()
 	}
 	// Once queued, wait for the outcome even if ctx ends: the writer skips a job whose
@@ -195,7 +210,13 @@ func (w *writer) run(batch []*job) {
 		// A connection left inside a transaction by an earlier failure would refuse
 		// every later BEGIN: reset it so the next batch can start.
 		_ = w.exec(ctx, "ROLLBACK")
+		w.effects.reset()
 		w.log.Error().Err(err).Int("writes", len(batch)).Msg("sqlite: begin failed")
+		failAll(err)
+		return
+	}
+	if err := w.effects.begin(ctx, w.stmts); err != nil {
+		w.abort(err, len(batch))
 		failAll(err)
 		return
 	}
@@ -207,6 +228,13 @@ func (w *writer) run(batch []*job) {
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = err // the caller has gone: do not apply a write nobody waits for
 			continue
+		}
+		if !j.sends && w.effects.pending() {
+			if err := w.effects.flush(ctx, w.stmts); err != nil {
+				w.abort(err, len(batch))
+				failAll(err)
+				return
+			}
 		}
 		savepoint := !solo && !j.single
 		if savepoint {
@@ -247,6 +275,11 @@ func (w *writer) run(batch []*job) {
 		answer()
 		return
 	}
+	if err := w.effects.flush(ctx, w.stmts); err != nil {
+		w.abort(err, len(batch))
+		failAll(err)
+		return
+	}
 	if w.beforeCommit != nil {
 		if err := w.apply(ctx, w.beforeCommit); err != nil {
 			w.abort(err, len(batch))
@@ -259,6 +292,7 @@ func (w *writer) run(batch []*job) {
 		failAll(err)
 		return
 	}
+	w.effects.committed()
 	w.batches.Add(1)
 	w.writes.Add(int64(len(batch)))
 	answer()
@@ -289,6 +323,7 @@ func (w *writer) abort(cause error, n int) {
 	if err := w.exec(context.Background(), "ROLLBACK"); err != nil {
 		w.log.Error().Err(err).Msg("sqlite: rollback failed")
 	}
+	w.effects.reset()
 }
 
 // close stops taking new writes, waits for the batch in flight to commit, then releases

@@ -24,7 +24,7 @@ func holdWriter(t *testing.T, s *Store) (release func()) {
 			close(entered)
 			<-gate
 			return nil
-		}, false)
+		}, false, false)
 	}()
 	<-entered
 	return func() { close(gate) }
