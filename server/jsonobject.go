@@ -16,11 +16,18 @@ type rawJSON interface{ RawJSON() []byte }
 // Keys are sorted, as encoding/json sorts them.
 func encodeObject(m map[string]any) ([]byte, error) {
 	keys := make([]string, 0, len(m))
-	for k := range m {
+	size := 2 // the braces; sized so that a message's encoding is copied once
+	for k, v := range m {
 		keys = append(keys, k)
+		size += len(k) + 4 // quotes, colon, comma
+		if r, ok := v.(rawJSON); ok {
+			size += len(r.RawJSON())
+		} else {
+			size += 16
+		}
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, 256)
+	b := make([]byte, 0, size)
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {

@@ -32,6 +32,7 @@ type writeCoalescer struct {
 
 	mu      sync.Mutex
 	pending []flushTarget
+	spare   []flushTarget // the previous window's slice, emptied, for the next one
 	armed   bool      // the timer will flush pending
 	opened  time.Time // when the current window opened
 	paused  time.Time // no holding before this
@@ -87,7 +88,7 @@ func (w *writeCoalescer) hold(ft flushTarget) bool {
 func (w *writeCoalescer) fire() {
 	w.mu.Lock()
 	batch := w.pending
-	w.pending = make([]flushTarget, 0, cap(batch))
+	w.pending, w.spare = w.spare[:0], nil
 	w.armed = false
 	w.opened = time.Now()
 	held, gathered := float64(len(batch)), float64(w.gathered.Swap(0))
@@ -108,6 +109,12 @@ func (w *writeCoalescer) fire() {
 		ft.c.mu.Unlock()
 		w.flush(ft)
 	}
+	clear(batch) // drop the connections
+	w.mu.Lock()
+	if w.spare == nil {
+		w.spare = batch
+	}
+	w.mu.Unlock()
 }
 
 // flushNow hands everything held on at once and holds nothing from then on (the server

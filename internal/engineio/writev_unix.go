@@ -16,6 +16,11 @@ const maxIovecs = 1024
 type rawWriter struct {
 	raw syscall.RawConn
 	iov []syscall.Iovec
+	// writev is the function handed to raw.Write, made once: a closure made per write
+	// would be allocated per write. n and errno are its results.
+	writev func(fd uintptr) bool
+	n      uintptr
+	errno  syscall.Errno
 }
 
 func newRawWriter(c net.Conn) *rawWriter {
@@ -27,7 +32,12 @@ func newRawWriter(c net.Conn) *rawWriter {
 	if err != nil {
 		return nil
 	}
-	return &rawWriter{raw: raw}
+	w := &rawWriter{raw: raw}
+	w.writev = func(fd uintptr) bool {
+		w.n, _, w.errno = syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.iov[0])), uintptr(len(w.iov)))
+		return true // never wait: a blocked socket is handed to its own writer
+	}
+	return w
 }
 
 // writeAvailable writes as much of bufs as the socket takes now, with one writev, and
@@ -48,22 +58,18 @@ func (w *rawWriter) writeAvailable(bufs [][]byte) (int, error) {
 	if len(iov) == 0 {
 		return 0, nil
 	}
-	var n uintptr
-	var errno syscall.Errno
-	err := w.raw.Write(func(fd uintptr) bool {
-		n, _, errno = syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-		return true // never wait: a blocked socket is handed to its own writer
-	})
+	w.n, w.errno = 0, 0
+	err := w.raw.Write(w.writev)
 	clear(iov) // drop the references to the frames
 	if err != nil {
 		return 0, err
 	}
-	switch errno {
+	switch w.errno {
 	case 0:
-		return int(n), nil
+		return int(w.n), nil
 	case syscall.EAGAIN, syscall.EINTR:
 		return 0, nil
 	default:
-		return 0, errno
+		return 0, w.errno
 	}
 }
