@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/parley-chat/parley/models"
@@ -41,6 +42,7 @@ type sendEffects struct {
 	known       map[string]int64 // chat id -> last_seq, committed or moved by this batch
 	moved       map[string]chatMove
 	fresh       []int64 // rowids of this batch's new messages, for message_search_pending
+	list        []byte  // fresh as JSON, reused
 	dataVersion int64
 	started     bool // the first batch has read the highest rowid
 
@@ -185,9 +187,18 @@ func (e *sendEffects) flush(ctx context.Context, tx *stmtCache) error {
 			return err
 		}
 	}
-	for _, rowid := range e.fresh {
-		if _, err := tx.exec(ctx, `INSERT INTO message_search_pending (msg, fresh) VALUES (?, 1)
-			ON CONFLICT (msg) DO NOTHING`, rowid); err != nil {
+	if len(e.fresh) > 0 {
+		// One statement for the batch's notes: the rowids as one JSON array.
+		list := append(e.list[:0], '[')
+		for i, rowid := range e.fresh {
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendInt(list, rowid, 10)
+		}
+		e.list = append(list, ']')
+		if _, err := tx.exec(ctx, `INSERT INTO message_search_pending (msg, fresh)
+			SELECT value, 1 FROM json_each(?) WHERE true ON CONFLICT (msg) DO NOTHING`, string(e.list)); err != nil {
 			return err
 		}
 	}
