@@ -33,11 +33,11 @@ type writeCoalescer struct {
 	mu      sync.Mutex
 	pending []flushTarget
 	spare   []flushTarget // the previous window's slice, emptied, for the next one
-	armed   bool      // the timer will flush pending
-	opened  time.Time // when the current window opened
-	paused  time.Time // no holding before this
-	probing bool      // the next window that holds is the first after a pause
-	closed  bool      // the server is closing: nothing is held any more
+	armed   bool          // the timer will flush pending
+	opened  time.Time     // when the current window opened
+	paused  time.Time     // no holding before this
+	probing bool          // the next window that holds is the first after a pause
+	closed  bool          // the server is closing: nothing is held any more
 	// Recent windows' held connections and second packets (moving averages).
 	heldAvg, gatheredAvg float64
 }
