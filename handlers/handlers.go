@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -91,9 +92,10 @@ func bind[In any, P interface {
 	*In
 	utils.Validator
 }](name string, fn func(context.Context, Caller, P) (any, error)) Event {
+	dec := utils.NewStrictDecoder(reflect.TypeFor[In]())
 	return Event{Name: name, Handle: func(ctx context.Context, c Caller, raw []byte) (any, error) {
 		in := P(new(In))
-		if err := utils.DecodeStrict(raw, in); err != nil {
+		if err := dec.Decode(raw, in); err != nil {
 			return nil, err
 		}
 		if err := in.Validate(); err != nil {

@@ -21,6 +21,32 @@ type Validator interface {
 // {"$ne": null} where a string or number belongs fail as wrong types, so they never reach
 // a store query.
 func DecodeStrict(raw []byte, dst any) error {
+	return NewStrictDecoder(reflect.TypeOf(dst)).Decode(raw, dst)
+}
+
+// StrictDecoder is DecodeStrict for one destination type, with what it learns of the type
+// by reflection learned once: an event's input type gets one when its handler is bound.
+type StrictDecoder struct {
+	fields []string // the struct's JSON field names; nil when it is not a struct
+	nested bool     // hasNestedStruct
+}
+
+// NewStrictDecoder prepares decoding into values of type t (a struct or a pointer to one).
+func NewStrictDecoder(t reflect.Type) *StrictDecoder {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	d := &StrictDecoder{}
+	if t == nil || t.Kind() != reflect.Struct {
+		return d
+	}
+	d.fields = jsonFieldNames(t)
+	d.nested = hasNestedStruct(t)
+	return d
+}
+
+// Decode decodes raw into dst, which must be of the type the decoder was made for.
+func (d *StrictDecoder) Decode(raw []byte, dst any) error {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		trimmed = []byte("{}")
@@ -28,10 +54,10 @@ func DecodeStrict(raw []byte, dst any) error {
 	if trimmed[0] != '{' {
 		return Invalid("payload", "must be an object")
 	}
-	if err := exactFieldNames(trimmed, dst); err != nil {
+	if err := d.exactFieldNames(trimmed); err != nil {
 		return err
 	}
-	if !hasNestedStruct(dst) {
+	if !d.nested {
 		// Top-level keys are checked exactly above and there is nothing deeper to check:
 		// one json.Unmarshal (which also refuses trailing data) does the rest.
 		if err := json.Unmarshal(trimmed, dst); err != nil {
@@ -53,14 +79,7 @@ func DecodeStrict(raw []byte, dst any) error {
 // hasNestedStruct reports whether dst's struct has a field holding a struct of its own
 // (through pointers, slices or maps) that decodes field by field, whose unknown keys
 // only the decoder's DisallowUnknownFields catches.
-func hasNestedStruct(dst any) bool {
-	t := reflect.TypeOf(dst)
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
-		return false
-	}
+func hasNestedStruct(t reflect.Type) bool {
 	unmarshaler := reflect.TypeFor[json.Unmarshaler]()
 	for i := range t.NumField() {
 		ft := t.Field(i).Type
@@ -139,21 +158,19 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 // exactFieldNames refuses top-level keys that match a field only case-insensitively:
 // encoding/json would accept {"NAME": …} for `json:"name"`, and let it override "name".
 // It scans the keys in place (no decoding); malformed JSON is left to the decoder.
-func exactFieldNames(raw []byte, dst any) error {
-	t := reflect.TypeOf(dst)
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
+func (d *StrictDecoder) exactFieldNames(raw []byte) error {
+	if d.fields == nil {
 		return nil
 	}
 	var bad string
 	eachTopLevelKey(raw, func(key []byte) bool {
-		if !hasJSONField(t, key) {
-			bad = string(key)
-			return false
+		for _, f := range d.fields {
+			if f == string(key) {
+				return true
+			}
 		}
-		return true
+		bad = string(key)
+		return false
 	})
 	if bad != "" {
 		return Invalid(bad, "unknown field")
@@ -161,7 +178,9 @@ func exactFieldNames(raw []byte, dst any) error {
 	return nil
 }
 
-func hasJSONField(t reflect.Type, key []byte) bool {
+// jsonFieldNames are the names encoding/json gives the exported fields of struct t.
+func jsonFieldNames(t reflect.Type) []string {
+	names := []string{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -174,11 +193,9 @@ func hasJSONField(t reflect.Type, key []byte) bool {
 		if name == "" {
 			name = f.Name
 		}
-		if name == string(key) {
-			return true
-		}
+		names = append(names, name)
 	}
-	return false
+	return names
 }
 
 // eachTopLevelKey calls fn with each key of the JSON object raw (unescaped when it has
