@@ -37,6 +37,10 @@ const catchUpBatch = 10000
 // batch after another connection committed, or when the indexer sees rows past that
 // rowid) moves their chats and notes them for search.
 //
+// A send accounts for every rowid below its own, so rows inserted with plain SQL on the
+// writer's own connection (tests do) must be caught up with (indexOnce) before the next
+// send; other connections' rows always are, by the batch that follows their commit.
+//
 // Only the writer goroutine touches it, inside jobs and between them, except accounted.
 type sendEffects struct {
 	known       map[string]int64 // chat id -> last_seq, committed or moved by this batch
@@ -213,10 +217,13 @@ func (e *sendEffects) committed() {
 	e.accounted.Store(e.upTo)
 }
 
-// reset forgets the batch after its transaction was rolled back.
+// reset forgets the batch after its transaction was rolled back. The next batch catches
+// up again, as if another connection had committed: a catch-up this batch made is undone
+// too, and a send in the next one would otherwise account past what it caught up with.
 func (e *sendEffects) reset() {
 	clear(e.known)
 	clear(e.moved)
 	e.fresh = e.fresh[:0]
 	e.upTo = e.committedUpTo
+	e.dataVersion = -1 // never a data_version
 }

@@ -169,3 +169,38 @@ func waitQueued(t *testing.T, s *Store, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A batch that fails after catching up with another program's message undoes the catch-up;
+// the next batch catches up again, so a send in it does not account past that message,
+// which stays searchable and moves its chat.
+func TestFailedBatchCatchesUpAgain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := openAt(t, path)
+	a := models.NewID()
+	g := mkGroup(t, s, t0, a)
+	ctx := context.Background()
+	send(t, s, g.ID, a, "one", at(1))
+	db := openElsewhere(t, path)
+	if _, err := db.Exec(`INSERT INTO messages (id, chat_id, seq, sender_id, text, created_at, updated_at)
+		VALUES (?, ?, 2, ?, 'imported words', ?, ?)`, models.NewID(), g.ID, a, at(2).UnixMilli(), at(2).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	// Alone in its batch (which first catches up), a job that ends the transaction: the
+	// commit fails, and the batch with it.
+	err := s.write(ctx, func(ctx context.Context, tx *stmtCache) error {
+		_, err := tx.exec(ctx, "ROLLBACK")
+		return err
+	})
+	if !errors.Is(err, models.ErrUnavailable) {
+		t.Fatalf("the failing batch: %v, want unavailable", err)
+	}
+	if m := send(t, s, g.ID, a, "three", at(3)); m.Seq != 3 {
+		t.Fatalf("send after the failed batch: seq %d, want 3", m.Seq)
+	}
+	if got := searchIDs(t, s, a, "imported"); len(got) != 1 {
+		t.Fatalf("the other program's message after the failed batch and a send: found %v", got)
+	}
+	if c, err := s.ChatByID(ctx, g.ID); err != nil || c.LastSeq != 3 || !c.LastActivity.Equal(at(3)) {
+		t.Fatalf("chat: %+v %v", c, err)
+	}
+}
