@@ -354,6 +354,9 @@ func (c *Conn) transportEnded(t *wsTransport, err error) {
 
 // failWS closes a connection that broke the protocol, with the WebSocket status that
 // says why (1009 too big, 1007 bad UTF-8, 1002 otherwise; Engine.IO parse errors 1002).
+// When the connection's writer is writing at that moment, the close frame is not sent (it
+// must not interleave with the writer's frames) and the client sees the connection end
+// without one.
 func (c *Conn) failWS(t *wsTransport, err error) {
 	code := uint16(1002)
 	switch {

@@ -85,6 +85,11 @@ func TestWebSocketProtocolViolationsClose(t *testing.T) {
 			conn := ts.dialWS("transport=websocket")
 			readText(t, conn)
 			r := ts.nextConn()
+			// The client can read the open packet before the server's writer lets go of
+			// the connection; a violation then finds the writer busy, and failWS closes
+			// without its close frame (see there). Wait for the writer, so the close
+			// frame is what is checked.
+			waitIdle(t, r.c)
 			tc.send(t, conn)
 			if code := readUntilClosed(t, conn); code != tc.code {
 				t.Fatalf("close code %d, want %d", code, tc.code)
