@@ -51,9 +51,9 @@ type sendEffects struct {
 	started     bool // the first batch has read the highest rowid
 
 	// upTo is the highest messages rowid whose effects are written or due in this batch
-	// (0 before the first batch reads it); committedUpTo, as of the last commit.
-	upTo, committedUpTo int64
-	// accounted is committedUpTo for the indexer's goroutine.
+	// (0 before the first batch reads it); accounted, as of the last commit (the writer
+	// sets it, the indexer's goroutine reads it).
+	upTo      int64
 	accounted atomic.Int64
 }
 
@@ -74,11 +74,10 @@ func (e *sendEffects) begin(ctx context.Context, tx *stmtCache) error {
 		return err
 	}
 	if !e.started {
-		if err := tx.queryRow(ctx, `SELECT coalesce(max(rowid), 0) FROM messages`).Scan(&e.committedUpTo); err != nil {
+		if err := tx.queryRow(ctx, `SELECT coalesce(max(rowid), 0) FROM messages`).Scan(&e.upTo); err != nil {
 			return err
 		}
-		e.upTo = e.committedUpTo
-		e.accounted.Store(e.committedUpTo)
+		e.accounted.Store(e.upTo)
 		e.dataVersion, e.started = v, true
 		return nil
 	}
@@ -155,20 +154,25 @@ func (e *sendEffects) nextSeq(ctx context.Context, tx *stmtCache, chatID string)
 	} else if err != nil {
 		return 0, err
 	}
+	e.remember(chatID, seq)
+	return seq + 1, nil
+}
+
+// remember records chatID's last_seq, forgetting every chat first when maxKnownSeqs are
+// remembered.
+func (e *sendEffects) remember(chatID string, seq int64) {
 	if len(e.known) >= maxKnownSeqs {
-		clear(e.known)
+		if _, ok := e.known[chatID]; !ok {
+			clear(e.known)
+		}
 	}
 	e.known[chatID] = seq
-	return seq + 1, nil
 }
 
 // sent records a message the batch inserted (and keeps: the job that inserted it
 // succeeded), to be reflected in its chat and noted for search by flush.
 func (e *sendEffects) sent(chatID string, seq, createdAt, rowid int64) {
-	if len(e.known) >= maxKnownSeqs {
-		clear(e.known)
-	}
-	e.known[chatID] = max(e.known[chatID], seq)
+	e.remember(chatID, max(e.known[chatID], seq))
 	m := e.moved[chatID]
 	e.moved[chatID] = chatMove{seq: max(m.seq, seq), activity: max(m.activity, createdAt)}
 	e.fresh = append(e.fresh, rowid)
@@ -212,10 +216,7 @@ func (e *sendEffects) flush(ctx context.Context, tx *stmtCache) error {
 }
 
 // committed records that the batch's transaction committed.
-func (e *sendEffects) committed() {
-	e.committedUpTo = e.upTo
-	e.accounted.Store(e.upTo)
-}
+func (e *sendEffects) committed() { e.accounted.Store(e.upTo) }
 
 // reset forgets the batch after its transaction was rolled back. The next batch catches
 // up again, as if another connection had committed: a catch-up this batch made is undone
@@ -224,6 +225,6 @@ func (e *sendEffects) reset() {
 	clear(e.known)
 	clear(e.moved)
 	e.fresh = e.fresh[:0]
-	e.upTo = e.committedUpTo
+	e.upTo = e.accounted.Load()
 	e.dataVersion = -1 // never a data_version
 }
